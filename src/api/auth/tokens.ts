@@ -1,0 +1,69 @@
+/**
+ * JWTs with the guide's payload ({ id, username, email, sessionId, iat, exp }). The algorithm is pinned to HS256 on
+ * both sides, and `exp`, issuer and audience are required, so `alg: none`, algorithm confusion and foreign tokens fail.
+ */
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import { z } from 'zod';
+import { DomainError } from '../../domain/errors.js';
+
+const ALGORITHM = 'HS256';
+
+export interface AuthUser {
+  id: number;
+  username: string;
+  email: string;
+  sessionId: string;
+  /** Seconds since the epoch. */
+  exp: number;
+}
+
+const payloadSchema = z.object({
+  id: z.number().int().positive(),
+  username: z.string(),
+  email: z.string(),
+  sessionId: z.string(),
+  iat: z.number(),
+  exp: z.number(),
+});
+
+export interface TokenOptions {
+  secret: Uint8Array;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+export function createTokenService(options: TokenOptions) {
+  return {
+    async issue(user: { id: number; username: string; email: string }, now = new Date()) {
+      const iat = Math.floor(now.getTime() / 1000);
+      const exp = iat + options.ttlSeconds;
+      const token = await new SignJWT({ id: user.id, username: user.username, email: user.email, sessionId: randomUUID() })
+        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+        .setIssuer(options.issuer)
+        .setAudience(options.audience)
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .sign(options.secret);
+      return { token, expiresAt: new Date(exp * 1000).toISOString() };
+    },
+
+    async verify(token: string): Promise<AuthUser> {
+      try {
+        const { payload } = await jwtVerify(token, options.secret, {
+          algorithms: [ALGORITHM],
+          issuer: options.issuer,
+          audience: options.audience,
+          requiredClaims: ['exp', 'iat'],
+        });
+        const { id, username, email, sessionId, exp } = payloadSchema.parse(payload);
+        return { id, username, email, sessionId, exp };
+      } catch {
+        throw new DomainError('UNAUTHORIZED', 'Invalid or expired token');
+      }
+    },
+  };
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;

@@ -1,0 +1,22 @@
+import type { Logger } from 'pino';
+import type { Commands } from '../commands/index.js';
+import type { ReadContext } from '../projections/queries/context.js';
+import type { ProjectionWaiter } from '../projections/waiter.js';
+import type { PubSub } from '../infra/pubsub/port.js';
+import type { TokenService } from './auth/tokens.js';
+
+/** What the HTTP and WebSocket edge needs; the composition root builds it. */
+export interface ApiDeps {
+  commands: Commands;
+  read: ReadContext;
+  waiter: ProjectionWaiter;
+  tokens: TokenService;
+  bus: PubSub;
+  logger: Logger;
+  /** How long a write waits for the read models before it answers. */
+  projectionWaitMs: number;
+  /** Each backend's name and whether it answers, for /ready. */
+  readiness: () => Promise<Record<string, boolean>>;
+  /** Browser origins allowed to call the API and open the WebSocket; empty allows any (development). */
+  allowedOrigins: string[];
+}

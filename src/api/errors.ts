@@ -1,0 +1,62 @@
+/**
+ * The one place errors become the guide's envelope `{ success: false, error: { code, message, details? } }`.
+ * Anything that is not a DomainError or a client mistake caught by fastify is a SERVER_ERROR, logged, never shown.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type ErrorCode } from '../domain/errors.js';
+
+export const httpStatusOf: Record<ErrorCode, number> = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
+  VALIDATION_ERROR: 400,
+  MESSAGE_TOO_OLD: 403,
+  SERVER_ERROR: 500,
+};
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** Maps any thrown value to the guide's error; `unexpected` is true when it should be logged as a fault. */
+export function toErrorBody(error: unknown): { status: number; body: ErrorBody; unexpected: boolean } {
+  if (error instanceof DomainError) {
+    const body: ErrorBody = { code: error.code, message: error.message };
+    if (error.details) body.details = error.details;
+    return { status: httpStatusOf[error.code], body, unexpected: error.code === 'SERVER_ERROR' };
+  }
+  const status = (error as FastifyError)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code: ErrorCode = status === 404 ? 'NOT_FOUND' : status === 401 ? 'UNAUTHORIZED' : 'VALIDATION_ERROR';
+    return { status, body: { code, message: clientMessage(error as FastifyError) }, unexpected: false };
+  }
+  return { status: 500, body: { code: 'SERVER_ERROR', message: 'Something went wrong on our side; please retry' }, unexpected: true };
+}
+
+/** Fastify's own messages for client mistakes are safe to show, but say nothing of internals. */
+function clientMessage(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'The request body is not valid JSON';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'The request body is too large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Send the request body as application/json';
+    default:
+      return error.message;
+  }
+}
+
+export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body, unexpected } = toErrorBody(error);
+  if (unexpected) request.log.error({ err: error }, 'request failed');
+  void reply.status(status).send({ success: false, error: body });
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.status(404).send({ success: false, error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` } });
+}

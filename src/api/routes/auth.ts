@@ -1,0 +1,49 @@
+/** ARCHITECTURE.md "Contract additions": register and login, both answering a token and the user. */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { DomainError } from '../../domain/errors.js';
+import { findUserByLogin, getUser } from '../../projections/queries/users.js';
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth/passwords.js';
+import type { ApiDeps } from '../deps.js';
+import { readAfterWrite } from '../read-after-write.js';
+import { parseInput } from '../validation.js';
+
+const registerBody = z.strictObject({
+  username: z.string().trim().regex(/^[A-Za-z0-9_.-]{3,32}$/, 'must be 3 to 32 letters, digits, dots, dashes or underscores'),
+  email: z.email({ message: 'must be an email address' }).max(254),
+  password: z.string().min(8, 'must be at least 8 characters').max(256),
+});
+
+const loginBody = z
+  .strictObject({
+    username: z.string().min(1).max(254).optional(),
+    email: z.string().min(1).max(254).optional(),
+    password: z.string().min(1).max(256),
+  })
+  .refine((b) => b.username !== undefined || b.email !== undefined, { message: 'username or email is required', path: ['username'] });
+
+export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const session = async (user: { id: number; username: string; email: string }) => {
+    const { token, expiresAt } = await deps.tokens.issue(user);
+    return { token, user: { id: user.id, username: user.username, email: user.email }, expiresAt };
+  };
+
+  app.post('/mirror/api/auth/register', async (request, reply) => {
+    const body = parseInput(registerBody, request.body, 'body');
+    const { userId, position } = await deps.commands.registerUser({
+      username: body.username,
+      email: body.email,
+      passwordHash: await hashPassword(body.password),
+    });
+    const user = await readAfterWrite(deps, position, () => getUser(deps.read, userId));
+    return reply.status(201).send({ success: true, data: await session(user) });
+  });
+
+  app.post('/mirror/api/auth/login', async (request) => {
+    const body = parseInput(loginBody, request.body, 'body');
+    const user = await findUserByLogin(deps.read, body.username ?? body.email!);
+    const valid = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    if (!user || !valid) throw new DomainError('UNAUTHORIZED', 'Wrong username, email or password');
+    return { success: true, data: await session(user) };
+  });
+}

@@ -1,0 +1,48 @@
+/** The guide's "Messages" endpoints under /mirror/api/groups/:groupId/chat. */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { getMessage, listMessages } from '../../projections/queries/messages.js';
+import { requireAuth } from '../auth/authenticate.js';
+import type { ApiDeps } from '../deps.js';
+import { readAfterWrite } from '../read-after-write.js';
+import { editMessageBody, groupIdSchema, listMessagesQuery, messageIdSchema, sendMessageBody } from '../schemas/messages.js';
+import { parseInput } from '../validation.js';
+import { requireMember } from './access.js';
+import { sendMessage } from './send-message.js';
+
+const groupParams = z.strictObject({ groupId: groupIdSchema });
+const messageParams = z.strictObject({ groupId: groupIdSchema, messageId: messageIdSchema });
+
+export async function messageRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  requireAuth(app, deps.tokens);
+  const base = '/mirror/api/groups/:groupId/chat/messages';
+  const messageAfter = (groupId: string, messageId: string, position: string | null) =>
+    readAfterWrite(deps, position, () => getMessage(deps.read, groupId, messageId));
+
+  app.get(base, async (request) => {
+    const { groupId } = parseInput(groupParams, request.params, 'params');
+    const query = parseInput(listMessagesQuery, request.query, 'query');
+    await requireMember(deps.read, groupId, request.user.id);
+    return { success: true, data: await listMessages(deps.read, { groupId, ...query }) };
+  });
+
+  app.post(base, async (request, reply) => {
+    const { groupId } = parseInput(groupParams, request.params, 'params');
+    const body = parseInput(sendMessageBody, request.body, 'body');
+    const { message, duplicate } = await sendMessage(deps, { groupId, senderUserId: request.user.id, ...body });
+    return reply.status(duplicate ? 200 : 201).send({ success: true, data: { message } });
+  });
+
+  app.put(`${base}/:messageId`, async (request) => {
+    const { groupId, messageId } = parseInput(messageParams, request.params, 'params');
+    const { content } = parseInput(editMessageBody, request.body, 'body');
+    const { position } = await deps.commands.editMessage({ groupId, messageId, editorUserId: request.user.id, content });
+    return { success: true, data: { message: await messageAfter(groupId, messageId, position) } };
+  });
+
+  app.delete(`${base}/:messageId`, async (request) => {
+    const { groupId, messageId } = parseInput(messageParams, request.params, 'params');
+    const { position } = await deps.commands.deleteMessage({ groupId, messageId, actorUserId: request.user.id });
+    return { success: true, data: { message: await messageAfter(groupId, messageId, position) } };
+  });
+}

@@ -1,0 +1,27 @@
+/** Client → server frames of the guide's "WebSocket Protocol" section, one schema each. */
+import { z } from 'zod';
+import { groupIdSchema, sendMessageFields } from '../schemas/messages.js';
+
+const requestId = z.string().min(1).max(100);
+const groupOnly = z.strictObject({ groupId: groupIdSchema });
+
+export const clientFrameSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ping'), payload: z.unknown().optional(), requestId: requestId.optional() }),
+  z.strictObject({ type: z.literal('chat:join_group'), payload: groupOnly, requestId: requestId.optional() }),
+  z.strictObject({ type: z.literal('chat:leave_group'), payload: groupOnly, requestId: requestId.optional() }),
+  z.strictObject({
+    type: z.literal('chat:send_message'),
+    payload: z.strictObject({ groupId: groupIdSchema, ...sendMessageFields }),
+    requestId,
+  }),
+]);
+
+export type ClientFrame = z.output<typeof clientFrameSchema>;
+
+export const knownFrameTypes = clientFrameSchema.options.map((o) => o.shape.type.value);
+
+/** The requestId of a frame that failed validation, if it carried a usable one, so the error can name it. */
+export function requestIdOf(raw: unknown): string | undefined {
+  const id = (raw as { requestId?: unknown } | null)?.requestId;
+  return typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : undefined;
+}

@@ -1,0 +1,164 @@
+/**
+ * The composition root: the only place that chooses adapters, from validated configuration. Each backend falls back
+ * to the embedded one when its URL is unset: PGlite under DATA_DIR for the event store and the read models (one
+ * instance shared by both), in-process pub/sub and locks.
+ */
+import { hkdfSync, randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import { buildApp } from '../api/app.js';
+import { createTokenService } from '../api/auth/tokens.js';
+import { createCommands } from '../commands/index.js';
+import { GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
+import { openEsdbEventStore } from '../infra/event-store/esdb/index.js';
+import type { EventStore } from '../infra/event-store/port.js';
+import { createPgliteEventStore, openPostgresEventStore } from '../infra/event-store/postgres/index.js';
+import { createSqlKeyStore } from '../infra/keys/sql/index.js';
+import { createMemoryLeaderLock } from '../infra/locks/memory/index.js';
+import { openMysqlLeaderLock } from '../infra/locks/mysql/index.js';
+import type { LeaderLock } from '../infra/locks/port.js';
+import { openPostgresLeaderLock } from '../infra/locks/postgres/index.js';
+import { createMemoryPubSub } from '../infra/pubsub/memory/index.js';
+import type { PubSub } from '../infra/pubsub/port.js';
+import { openRedisPubSub } from '../infra/pubsub/redis/index.js';
+import { openMysqlDb } from '../infra/sql/mysql/index.js';
+import { openPgliteDb } from '../infra/sql/pglite/index.js';
+import { openPostgresDb } from '../infra/sql/postgres/index.js';
+import { migrateReadModels } from '../projections/migrations.js';
+import { startProjector } from '../projections/projector.js';
+import { createProjectionWaiter } from '../projections/waiter.js';
+import type { Config } from './config.js';
+import { loadMasterKey } from './master-key.js';
+
+export interface Backends {
+  eventStore: EventStore;
+  readDb: Kysely<any>;
+  bus: PubSub;
+  lock: LeaderLock;
+  crypto: GroupEncryptionManager;
+  masterKey: Buffer;
+  /** Names what each port runs on, for the start-up log line. */
+  describe: Record<string, string>;
+  close(): Promise<void>;
+}
+
+const isMysqlUrl = (url: string) => url.startsWith('mysql://') || url.startsWith('mariadb://');
+
+export async function openBackends(config: Config, logger: Logger): Promise<Backends> {
+  const dataDir = resolve(config.DATA_DIR);
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch((err: unknown) => logger.warn({ err }, 'closing a backend failed'));
+  };
+  try {
+    let pglite: Kysely<any> | undefined;
+    const embedded = async () => {
+      if (!pglite) {
+        await mkdir(dataDir, { recursive: true });
+        pglite = await openPgliteDb(join(dataDir, 'pglite'));
+        const db = pglite;
+        closers.push(() => db.destroy());
+        logger.info({ dataDir }, 'embedded database (PGlite) opened');
+      }
+      return pglite;
+    };
+
+    const readUrl = config.READ_DB_URL?.replace(/^mariadb:/, 'mysql:');
+    const readDb = readUrl ? (isMysqlUrl(readUrl) ? openMysqlDb(readUrl) : openPostgresDb(readUrl)) : await embedded();
+    if (readUrl) closers.push(() => readDb.destroy());
+
+    const esUrl = config.EVENTSTORE_URL;
+    const eventStore = !esUrl
+      ? await createPgliteEventStore(await embedded())
+      : esUrl.startsWith('postgres')
+        ? await openPostgresEventStore(esUrl)
+        : await openEsdbEventStore(esUrl);
+    closers.push(() => eventStore.close());
+
+    await migrateReadModels(readDb);
+    const masterKey = await loadMasterKey(config.MASTER_KEY, dataDir, logger);
+    const crypto = new GroupEncryptionManager(await createSqlKeyStore(readDb), masterKey);
+
+    const bus = config.REDIS_URL ? await openRedisPubSub(config.REDIS_URL, { prefix: config.REDIS_PREFIX }) : createMemoryPubSub();
+    closers.push(() => bus.close());
+
+    const lock = !readUrl ? createMemoryLeaderLock() : isMysqlUrl(readUrl) ? openMysqlLeaderLock(readUrl) : openPostgresLeaderLock(readUrl);
+
+    const describe = {
+      eventStore: !esUrl ? 'pglite' : esUrl.startsWith('postgres') ? 'postgresql' : 'eventstoredb',
+      readModels: !readUrl ? 'pglite' : isMysqlUrl(readUrl) ? 'mysql' : 'postgresql',
+      pubsub: config.REDIS_URL ? 'redis' : 'in-process',
+    };
+    return { eventStore, readDb, bus, lock, crypto, masterKey, describe, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export interface ServerOptions {
+  /** Tests move time forward; everything else uses the wall clock. */
+  clock?: () => Date;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** http://host:port the server listens on. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Derives the JWT signing key from the master key unless one is configured, so every process agrees on it. */
+function jwtSecret(config: Config, masterKey: Buffer): Uint8Array {
+  if (config.JWT_SECRET) return Buffer.from(config.JWT_SECRET, 'utf8');
+  return new Uint8Array(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'mirror-chat/jwt-hs256', 32));
+}
+
+export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const backends = await openBackends(config, logger);
+  const { eventStore, readDb, bus, lock, crypto } = backends;
+  try {
+    const projector = startProjector({ db: readDb, eventStore, crypto, bus, lock, logger });
+    const waiter = createProjectionWaiter({ db: readDb, bus });
+    const commands = createCommands({ eventStore, crypto, clock: options.clock ?? (() => new Date()), newId: randomUUID });
+    const tokens = createTokenService({
+      secret: jwtSecret(config, backends.masterKey),
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ttlSeconds: config.JWT_TTL_SECONDS,
+    });
+    const app = await buildApp({
+      commands,
+      read: { db: readDb, crypto },
+      waiter,
+      tokens,
+      bus,
+      logger,
+      projectionWaitMs: config.PROJECTION_WAIT_MS,
+      allowedOrigins: config.CORS_ORIGINS,
+      readiness: async () => ({
+        readModels: await sql`select 1`.execute(readDb).then(() => true, () => false),
+        eventStore: await eventStore.readAll(null, 1).then(() => true, () => false),
+      }),
+    });
+    const url = await app.listen({ port: config.PORT, host: config.HOST });
+    logger.info({ url, ...backends.describe }, 'MirrorGroups Chat is listening');
+    return {
+      app,
+      url,
+      async close() {
+        await app.close();
+        await projector.stop();
+        await waiter.close();
+        await backends.close();
+      },
+    };
+  } catch (error) {
+    await backends.close();
+    throw error;
+  }
+}

@@ -1,0 +1,45 @@
+import type { MessageContentType, MessageMetadata } from '../domain/messages.js';
+import { findByClientMessageId } from '../domain/messages.js';
+import { groupStreamId } from '../infra/crypto/event-sealing.js';
+import type { ProcessorDeps } from './stream-processor.js';
+import type { GroupProcessor } from './groups.js';
+
+export interface SendMessageInput {
+  groupId: string;
+  senderUserId: number;
+  content: string;
+  contentType: MessageContentType;
+  parentMessageId: string | null;
+  clientMessageId: string | null;
+  metadata: MessageMetadata | null;
+}
+
+export function messageCommands(deps: ProcessorDeps, processor: GroupProcessor) {
+  return {
+    /** A retry with the same clientMessageId appends nothing and answers the original message's id. */
+    async sendMessage(input: SendMessageInput) {
+      const { groupId, ...data } = input;
+      const { answer, position } = await processor.execute(
+        groupStreamId(groupId),
+        { type: 'SendMessage', data: { messageId: deps.newId(), ...data } },
+        (state, events) =>
+          events.length > 0
+            ? (events[0]!.data as { messageId: string }).messageId
+            : findByClientMessageId(state, input.senderUserId, input.clientMessageId!)!,
+      );
+      return { messageId: answer, position, duplicate: position === null };
+    },
+
+    async editMessage(input: { groupId: string; messageId: string; editorUserId: number; content: string }) {
+      const { groupId, ...data } = input;
+      const { position } = await processor.execute(groupStreamId(groupId), { type: 'EditMessage', data });
+      return { position };
+    },
+
+    async deleteMessage(input: { groupId: string; messageId: string; actorUserId: number }) {
+      const { groupId, ...data } = input;
+      const { position } = await processor.execute(groupStreamId(groupId), { type: 'DeleteMessage', data });
+      return { position };
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * Runs the commands of one stream in order. Commands that queue up while a write is in flight are decided together,
+ * each against the state the previous ones left, and their events go to the store in one append. Another process
+ * appending first shows up as a revision conflict: the batch is decided again on the reloaded state.
+ */
+import { DomainError } from '../domain/errors.js';
+import { WrongExpectedRevisionError, type EventStore, type ExpectedRevision } from '../infra/event-store/port.js';
+import { openEvent, sealEvent, type DomainEventShape } from '../infra/crypto/event-sealing.js';
+import type { GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
+
+export interface Decider<S, C, E extends DomainEventShape> {
+  initialState(streamId: string): S;
+  decide(command: C, state: S, now: Date): E[];
+  /** May update `state` in place; the processor never shares a state it has not finished with. */
+  evolve(state: S, event: E): S;
+}
+
+export interface Decided<E, A> {
+  events: E[];
+  /** What the caller asked to read off the state right after its own command. */
+  answer: A;
+  /** Global position of the batch's last event, or null when nothing was appended for this command. */
+  position: string | null;
+}
+
+export interface ProcessorDeps {
+  eventStore: EventStore;
+  crypto: GroupEncryptionManager;
+  clock: () => Date;
+  newId: () => string;
+}
+
+interface Pending<C, E> {
+  command: C;
+  answerFrom: (state: any, events: E[]) => unknown;
+  resolve: (value: Decided<E, unknown>) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Loaded<S> {
+  state: S;
+  revision: ExpectedRevision;
+}
+
+const MAX_BATCH = 100;
+const MAX_CONFLICT_RETRIES = 10;
+const MAX_CACHED_STREAMS = 1000;
+
+export class StreamProcessor<S, C, E extends DomainEventShape> {
+  private readonly queues = new Map<string, Pending<C, E>[]>();
+  /** Most recently used last, so the first key is the one to evict. */
+  private readonly cache = new Map<string, Loaded<S>>();
+
+  constructor(
+    private readonly deps: ProcessorDeps,
+    private readonly decider: Decider<S, C, E>,
+  ) {}
+
+  execute<A = undefined>(streamId: string, command: C, answerFrom?: (state: S, events: E[]) => A): Promise<Decided<E, A>> {
+    return new Promise((resolve, reject) => {
+      const pending = { command, answerFrom: answerFrom ?? (() => undefined), resolve, reject } as Pending<C, E>;
+      const queue = this.queues.get(streamId);
+      if (queue) {
+        queue.push(pending);
+        return;
+      }
+      this.queues.set(streamId, [pending]);
+      void this.drain(streamId);
+    });
+  }
+
+  private async drain(streamId: string): Promise<void> {
+    const queue = this.queues.get(streamId)!;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, MAX_BATCH);
+      await this.runBatch(streamId, batch);
+    }
+    this.queues.delete(streamId);
+  }
+
+  private async runBatch(streamId: string, batch: Pending<C, E>[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      let loaded: Loaded<S> | undefined;
+      try {
+        loaded = await this.load(streamId);
+        const outcomes = batch.map((p) => this.decideOne(p, loaded!.state));
+        const events = outcomes.flatMap((o) => ('events' in o ? o.events : []));
+        let position: string | null = null;
+        if (events.length > 0) {
+          const sealed = await Promise.all(events.map((e) => sealEvent(this.deps.crypto, streamId, this.deps.newId(), e, {})));
+          const appended = await this.deps.eventStore.append(streamId, sealed, loaded.revision);
+          loaded.revision = appended.nextRevision;
+          position = appended.position;
+        }
+        this.remember(streamId, loaded);
+        batch.forEach((p, i) => {
+          const o = outcomes[i]!;
+          if ('error' in o) p.reject(o.error);
+          else p.resolve({ events: o.events, answer: o.answer, position: o.events.length > 0 ? position : null });
+        });
+        return;
+      } catch (error) {
+        // The cached state may already hold events that were never written: forget it.
+        this.cache.delete(streamId);
+        if (error instanceof WrongExpectedRevisionError && attempt < MAX_CONFLICT_RETRIES) continue;
+        const failure =
+          error instanceof WrongExpectedRevisionError
+            ? new DomainError('SERVER_ERROR', 'The group is too busy right now; please retry')
+            : error;
+        batch.forEach((p) => p.reject(failure));
+        return;
+      }
+    }
+  }
+
+  private decideOne(p: Pending<C, E>, state: S): { events: E[]; answer: unknown } | { error: unknown } {
+    try {
+      const events = this.decider.decide(p.command, state, this.deps.clock());
+      for (const event of events) this.decider.evolve(state, event);
+      return { events, answer: p.answerFrom(state, events) };
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  private async load(streamId: string): Promise<Loaded<S>> {
+    const loaded = this.cache.get(streamId) ?? { state: this.decider.initialState(streamId), revision: 'no_stream' as const };
+    const from = loaded.revision === 'no_stream' ? 0 : (loaded.revision as number) + 1;
+    for (const recorded of await this.deps.eventStore.readStream(streamId, from)) {
+      this.decider.evolve(loaded.state, await openEvent<E>(this.deps.crypto, recorded));
+      loaded.revision = recorded.revision;
+    }
+    return loaded;
+  }
+
+  private remember(streamId: string, loaded: Loaded<S>): void {
+    this.cache.delete(streamId);
+    this.cache.set(streamId, loaded);
+    if (this.cache.size > MAX_CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value!);
+  }
+}

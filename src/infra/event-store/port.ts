@@ -1,0 +1,55 @@
+/**
+ * The event store port: append-only streams plus one global log.
+ *
+ * Positions in the global log are opaque, fixed-width strings that sort lexicographically in log order, so a
+ * checkpoint can be stored as text and compared with `<` in code and in SQL alike.
+ */
+export interface NewEvent {
+  id: string;
+  type: string;
+  /** Sealed (encrypted) body; the store never sees plaintext. */
+  data: Uint8Array;
+  metadata: Record<string, unknown>;
+}
+
+export interface RecordedEvent extends NewEvent {
+  streamId: string;
+  /** 0-based position of the event inside its stream. */
+  revision: number;
+  /** Position in the global log (see above). */
+  position: string;
+  recordedAt: Date;
+}
+
+/** `no_stream`: the stream must not exist yet; a number: the revision of the stream's last event. */
+export type ExpectedRevision = number | 'no_stream' | 'any';
+
+export interface AppendResult {
+  /** Revision of the last event written. */
+  nextRevision: number;
+  /** Global position of the last event written. */
+  position: string;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number | 'no_stream',
+  ) {
+    super(`Stream ${streamId}: expected revision ${String(expected)}, actual ${String(actual)}`);
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+export interface EventStore {
+  /** Appends all events atomically, or none, if the stream is at `expected`. */
+  append(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+  /** Events of one stream from `fromRevision` on, in order; empty when the stream does not exist. */
+  readStream(streamId: string, fromRevision?: number): Promise<RecordedEvent[]>;
+  /** Up to `maxCount` events of the global log strictly after `after` (null: from the start), in log order. */
+  readAll(after: string | null, maxCount: number): Promise<RecordedEvent[]>;
+  /** Calls `listener` when new events may be readable (it may also fire spuriously). Returns an unsubscribe. */
+  onAppended(listener: () => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,329 @@
+/**
+ * The projector: follows the event store's global log and keeps the read models and their checkpoints in step, in
+ * one SQL transaction per batch, then tells the bus. One process at a time runs it (the "projector" lock), so
+ * broadcasts leave in global log order; the checkpoint fence makes a former holder that has not yet noticed its lost
+ * lease harmless. See ARCHITECTURE.md, "Reads".
+ */
+import type { Kysely } from 'kysely';
+import type { GroupEvent } from '../domain/groups.js';
+import type { UserEvent } from '../domain/users.js';
+import { openEvent } from '../infra/crypto/event-sealing.js';
+import type { GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
+import type { EventStore, RecordedEvent } from '../infra/event-store/port.js';
+import { subscribeToAll } from '../infra/event-store/subscribe.js';
+import type { LeaderLock, Lease } from '../infra/locks/port.js';
+import type { PubSub } from '../infra/pubsub/port.js';
+import { isUniqueViolation } from '../infra/sql/dialect.js';
+import { BROADCAST_CHANNEL, encodeBroadcast, type Broadcast } from './broadcasts.js';
+import { groupsProjection } from './groups.js';
+import { messagesProjection } from './messages.js';
+import type { ReadDb, ReadTransaction } from './schema.js';
+import { usersProjection } from './users.js';
+
+/** Carries the position the read models have reached after each commit; waiter.ts listens. */
+export const CHECKPOINT_CHANNEL = 'projector:checkpoint';
+const PROJECTOR_LOCK = 'projector';
+
+/** Events of other streams or of types added later reach projections too; they ignore what they do not know. */
+export type ChatEvent = UserEvent | GroupEvent;
+
+export interface ProjectedEvent {
+  event: ChatEvent;
+  streamId: string;
+  /** The event's place in its stream. */
+  revision: number;
+  position: string;
+}
+
+export interface ProjectionContext {
+  crypto: GroupEncryptionManager;
+}
+
+/**
+ * One read model. `apply` runs inside the batch's transaction and must use only `trx` (on PGlite the outer
+ * database would wait for the very connection the transaction holds). It returns what to broadcast once the batch
+ * has committed. Applying an event twice must change nothing; the checkpoint prevents it, cheap checks make sure.
+ */
+export interface Projection {
+  /** Its checkpoint row's key. */
+  name: string;
+  apply(trx: ReadTransaction, event: ProjectedEvent, ctx: ProjectionContext): Promise<Broadcast[]>;
+}
+
+/** Each event goes through them in this order: messages name their senders, so users come first. */
+export const projections: readonly Projection[] = [usersProjection, groupsProjection, messagesProjection];
+
+type LogFn = (fields: Record<string, unknown>, message: string) => void;
+export interface ProjectorLogger {
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+}
+
+export interface ProjectorDeps {
+  db: Kysely<any>;
+  eventStore: EventStore;
+  crypto: GroupEncryptionManager;
+  bus: PubSub;
+  lock: LeaderLock;
+  logger: ProjectorLogger;
+  batchSize?: number;
+  /** Pause before trying the lock again, and before retrying a failed batch. */
+  retryMs?: number;
+}
+
+export interface Projector {
+  /** Finishes the batch in progress, releases the lock and stops. */
+  stop(): Promise<void>;
+}
+
+/** The start of the log, as a checkpoint. */
+const START = '';
+const DEFAULT_BATCH_SIZE = 200;
+const DEFAULT_RETRY_MS = 1500;
+
+export function startProjector(deps: ProjectorDeps): Projector {
+  const { lock, logger, retryMs = DEFAULT_RETRY_MS } = deps;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  let resolveStop!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (resolveStop = resolve));
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const run = async () => {
+    while (!stopping) {
+      let lease: Lease | null = null;
+      try {
+        lease = await lock.tryAcquire(PROJECTOR_LOCK);
+      } catch (error) {
+        logger.warn({ err: error }, 'projector: the lock is unreachable; trying again');
+      }
+      if (lease) {
+        try {
+          if (!stopping) await lead(deps, lease, stopRequested);
+        } catch (error) {
+          logger.error({ err: error }, 'projector: leading failed; trying again');
+        } finally {
+          await lease.release();
+        }
+      }
+      if (!stopping) await pause(retryMs);
+    }
+  };
+  const running = run();
+
+  return {
+    async stop() {
+      stopping = true;
+      resolveStop();
+      wake?.();
+      await running;
+    },
+  };
+}
+
+/** Someone else has moved a checkpoint: this process is no longer the projector. */
+class FencedOut extends Error {}
+
+/** An event that could not be opened or applied, with where it sits in the log and in its batch. */
+class EventFailure extends Error {
+  constructor(
+    readonly recorded: RecordedEvent,
+    readonly index: number,
+    readonly projection: string | null,
+    override readonly cause: unknown,
+  ) {
+    super(`projecting ${recorded.streamId}@${recorded.revision} failed`);
+  }
+}
+
+/** Projects for as long as the lease holds, nobody fences this process out, and no stop is asked for. */
+async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<void>): Promise<void> {
+  const { db, eventStore, crypto, bus, logger, batchSize = DEFAULT_BATCH_SIZE, retryMs = DEFAULT_RETRY_MS } = deps;
+  const readDb = db as ReadDb;
+  let checkpoints = await loadCheckpoints(readDb);
+  logger.info({ checkpoints: Object.fromEntries(checkpoints) }, 'projector: leading');
+
+  let resolveFenced!: () => void;
+  const fenced = new Promise<void>((resolve) => (resolveFenced = resolve));
+  let active = true;
+
+  const openAll = async (events: RecordedEvent[]) => {
+    const opened: ProjectedEvent[] = [];
+    for (const [index, recorded] of events.entries()) {
+      try {
+        // Before the transaction, on purpose: opening loads the group's key into the cache, so sealing inside the
+        // transaction never reaches the key store (on PGlite that would wait for the connection the transaction holds).
+        const event = await openEvent<ChatEvent>(crypto, recorded);
+        opened.push({ event, streamId: recorded.streamId, revision: recorded.revision, position: recorded.position });
+      } catch (error) {
+        throw new EventFailure(recorded, index, null, error);
+      }
+    }
+    return opened;
+  };
+
+  const apply = async (events: RecordedEvent[]) => {
+    const last = events[events.length - 1]!.position;
+    const behind = [...checkpoints].filter(([, position]) => position < last);
+    if (behind.length === 0) return;
+    const opened = await openAll(events);
+    const broadcasts = await readDb.transaction().execute(async (trx) => {
+      // Fencing first: a competing projector blocks here on the row lock instead of doing work it must undo.
+      for (const [projection, position] of behind) await advanceCheckpoint(trx, projection, position, last);
+      const out: Broadcast[] = [];
+      for (const [index, event] of opened.entries()) {
+        for (const projection of projections) {
+          if (event.position <= checkpoints.get(projection.name)!) continue;
+          try {
+            out.push(...(await projection.apply(trx, event, { crypto })));
+          } catch (error) {
+            throw new EventFailure(events[index]!, index, projection.name, error);
+          }
+        }
+      }
+      return out;
+    });
+    checkpoints = new Map([...checkpoints].map(([name, position]) => [name, position < last ? last : position]));
+    publish(broadcasts, last);
+  };
+
+  /**
+   * At most once, like the bus itself: the batch is committed, and clients resync from the read models. Chained
+   * rather than awaited, so that batches go out in order while an unreachable bus holds up only the broadcasts,
+   * not the read models.
+   */
+  let publishing = Promise.resolve();
+  const publish = (broadcasts: Broadcast[], position: string) => {
+    publishing = publishing.then(async () => {
+      try {
+        const messages = await Promise.all(broadcasts.map((b) => encodeBroadcast(crypto, b)));
+        // Not awaited one by one: the bus keeps call order, and a round trip per message would cap throughput.
+        await Promise.all([...messages.map((m) => bus.publish(BROADCAST_CHANNEL, m)), bus.publish(CHECKPOINT_CHANNEL, position)]);
+      } catch (error) {
+        logger.warn({ err: error, position, broadcasts: broadcasts.length }, 'projector: broadcasts lost');
+      }
+    });
+  };
+
+  /**
+   * After a failure, the events before the failing one are committed on their own, so one bad event holds back
+   * only itself and what follows it; the subscription then offers the batch again and the committed part is skipped.
+   */
+  const project = async (events: RecordedEvent[]): Promise<void> => {
+    try {
+      await apply(events);
+    } catch (error) {
+      if (error instanceof EventFailure && error.index > 0) await project(events.slice(0, error.index));
+      throw error;
+    }
+  };
+
+  const from = lowest([...checkpoints.values()]);
+  const subscription = subscribeToAll(eventStore, {
+    after: from === START ? null : from,
+    batchSize,
+    retryMs,
+    onBatch: async (events) => {
+      if (!active) return;
+      try {
+        await project(events);
+      } catch (error) {
+        if (!(error instanceof FencedOut)) throw error;
+        active = false;
+        resolveFenced();
+      }
+    },
+    onError: (error) => logFailure(logger, error),
+  });
+
+  const reason = await Promise.race([
+    lease.lost.then(() => 'lease lost'),
+    fenced.then(() => 'another projector moved the checkpoint'),
+    stopRequested.then(() => 'stopping'),
+  ]);
+  active = false;
+  await subscription.stop();
+  await publishing;
+  logger.info({ reason }, 'projector: no longer leading');
+}
+
+function logFailure(logger: ProjectorLogger, error: unknown): void {
+  if (error instanceof EventFailure) {
+    const { recorded, projection } = error;
+    logger.error(
+      {
+        err: error.cause,
+        stream: recorded.streamId,
+        revision: recorded.revision,
+        position: recorded.position,
+        eventType: recorded.type,
+        projection,
+      },
+      'projector: an event failed to project; retrying it',
+    );
+  } else {
+    logger.error({ err: error }, 'projector: a batch failed; retrying it');
+  }
+}
+
+/** Every projection's checkpoint, creating the rows of projections that have none yet. */
+async function loadCheckpoints(db: ReadDb): Promise<Map<string, string>> {
+  const read = async () => {
+    const rows = await db.selectFrom('mirror_projection_checkpoints').select(['projection', 'position']).execute();
+    return new Map(rows.map((r) => [r.projection, r.position]));
+  };
+  const stored = await read();
+  const missing = projections.filter((p) => !stored.has(p.name));
+  if (missing.length === 0) return stored;
+  try {
+    await db
+      .insertInto('mirror_projection_checkpoints')
+      .values(missing.map((p) => ({ projection: p.name, position: START, updated_at: new Date() })))
+      .execute();
+  } catch (error) {
+    // A projector that lost its lease a moment ago may have inserted them: what counts is that they exist.
+    if (!isUniqueViolation(error)) throw error;
+  }
+  return read();
+}
+
+async function advanceCheckpoint(trx: ReadTransaction, projection: string, from: string, to: string): Promise<void> {
+  const result = await trx
+    .updateTable('mirror_projection_checkpoints')
+    .set({ position: to, updated_at: new Date() })
+    .where('projection', '=', projection)
+    .where('position', '=', from)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw new FencedOut();
+}
+
+/** Positions order as strings (see the event store port). */
+const lowest = (positions: string[]) => positions.reduce((a, b) => (b < a ? b : a));
+
+/**
+ * How far every read model has got: the lowest checkpoint of the projections (a position, or '' before the first
+ * event). Everything at or before it is visible to queries.
+ */
+export async function projectedPosition(db: Kysely<any>): Promise<string> {
+  const rows = await (db as ReadDb)
+    .selectFrom('mirror_projection_checkpoints')
+    .select('position')
+    .where(
+      'projection',
+      'in',
+      projections.map((p) => p.name),
+    )
+    .execute();
+  // A projection without a row has projected nothing yet.
+  if (rows.length < projections.length) return START;
+  return lowest(rows.map((r) => r.position));
+}

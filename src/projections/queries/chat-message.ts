@@ -1,0 +1,118 @@
+/**
+ * The guide's ChatMessage ("TypeScript Interfaces" section), with dates as the ISO strings JSON carries, and the one
+ * mapping from a stored row to it — used by REST and WS reads and by the projector's broadcasts alike.
+ */
+import type { MessageContentType, MessageMetadata } from '../../domain/messages.js';
+import type { GroupEncryptionManager } from '../../infra/crypto/group-encryption-manager.js';
+import { groupKeyScope } from '../../infra/crypto/event-sealing.js';
+import type { ReadDb } from '../schema.js';
+
+export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface ChatMessage {
+  id: string;
+  groupId: string;
+  senderUserId: number;
+  senderUsername?: string;
+  /** '' once deleted. */
+  content: string;
+  contentType: MessageContentType;
+  parentMessageId: string | null;
+  threadRootId: string | null;
+  threadReplyCount: number;
+  /** {} once deleted. */
+  metadata: MessageMetadata;
+  status: MessageStatus;
+  isEdited: boolean;
+  editedAt: string | null;
+  isDeleted: boolean;
+  deletedAt: string | null;
+  encryptionKeyId: string | null;
+  clientMessageId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What body_sealed holds: everything about a message that may quote what people wrote. */
+export interface MessageBody {
+  content: string;
+  metadata: MessageMetadata;
+}
+
+const bodyContext = (groupId: string, messageId: string) => `message|${groupId}|${messageId}`;
+
+export async function sealMessageBody(
+  crypto: GroupEncryptionManager,
+  groupId: string,
+  messageId: string,
+  body: MessageBody,
+): Promise<Uint8Array> {
+  return crypto.sealText(groupKeyScope(groupId), JSON.stringify(body), bodyContext(groupId, messageId));
+}
+
+export async function openMessageBody(
+  crypto: GroupEncryptionManager,
+  groupId: string,
+  messageId: string,
+  sealed: Uint8Array,
+): Promise<MessageBody> {
+  return JSON.parse(await crypto.openText(groupKeyScope(groupId), sealed, bodyContext(groupId, messageId))) as MessageBody;
+}
+
+/** Messages with their sender's name; narrow with `where` on `m.` columns. Works inside a transaction too. */
+export function selectChatMessages(db: ReadDb) {
+  return db
+    .selectFrom('mirror_group_messages as m')
+    .leftJoin('mirror_users as u', 'u.id', 'm.sender_user_id')
+    .select([
+      'm.id',
+      'm.group_id',
+      'm.sender_user_id',
+      'u.username as sender_username',
+      'm.body_sealed',
+      'm.content_type',
+      'm.parent_message_id',
+      'm.thread_root_id',
+      'm.thread_reply_count',
+      'm.status',
+      'm.is_edited',
+      'm.edited_at',
+      'm.is_deleted',
+      'm.deleted_at',
+      'm.client_message_id',
+      'm.created_at',
+      'm.updated_at',
+    ]);
+}
+
+export type ChatMessageRow = Awaited<ReturnType<ReturnType<typeof selectChatMessages>['executeTakeFirstOrThrow']>>;
+
+const iso = (date: Date | null) => date?.toISOString() ?? null;
+
+export async function toChatMessage(crypto: GroupEncryptionManager, row: ChatMessageRow): Promise<ChatMessage> {
+  const body: MessageBody =
+    row.body_sealed && !row.is_deleted
+      ? await openMessageBody(crypto, row.group_id, row.id, row.body_sealed)
+      : { content: '', metadata: {} };
+  return {
+    id: row.id,
+    groupId: row.group_id,
+    senderUserId: row.sender_user_id,
+    ...(row.sender_username !== null ? { senderUsername: row.sender_username } : {}),
+    content: body.content,
+    contentType: row.content_type,
+    parentMessageId: row.parent_message_id,
+    threadRootId: row.thread_root_id,
+    threadReplyCount: row.thread_reply_count,
+    metadata: body.metadata,
+    status: row.status,
+    isEdited: Boolean(row.is_edited),
+    editedAt: iso(row.edited_at),
+    isDeleted: Boolean(row.is_deleted),
+    deletedAt: iso(row.deleted_at),
+    encryptionKeyId: null,
+    clientMessageId: row.client_message_id,
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+  };
+}

@@ -1,0 +1,67 @@
+import { DomainError } from '../../domain/errors.js';
+import { selectChatMessages, toChatMessage, type ChatMessage } from './chat-message.js';
+import { readDb, type ReadContext } from './context.js';
+
+export async function getMessage(ctx: ReadContext, groupId: string, messageId: string): Promise<ChatMessage | null> {
+  const row = await selectChatMessages(readDb(ctx))
+    .where('m.group_id', '=', groupId)
+    .where('m.id', '=', messageId)
+    .executeTakeFirst();
+  return row ? toChatMessage(ctx.crypto, row) : null;
+}
+
+export interface ListMessagesInput {
+  groupId: string;
+  /** A message id of the group; none: start at the newest (`before`) or the oldest (`after`) message. */
+  cursor?: string | null;
+  limit: number;
+  direction: 'before' | 'after';
+}
+
+/** The guide's PaginatedMessages. */
+export interface MessagePage {
+  messages: ChatMessage[];
+  pagination: { hasMore: boolean; nextCursor: string | null; prevCursor: string | null };
+}
+
+/**
+ * One page of a group's history, oldest first in the array whichever the direction. `nextCursor` continues in the
+ * same direction, `prevCursor` turns back. Each page is a range scan of the (group_id, seq) key: no offsets.
+ */
+export async function listMessages(ctx: ReadContext, input: ListMessagesInput): Promise<MessagePage> {
+  const db = readDb(ctx);
+  const { groupId, cursor, limit, direction } = input;
+  const before = direction === 'before';
+
+  let query = selectChatMessages(db)
+    .where('m.group_id', '=', groupId)
+    .orderBy('m.seq', before ? 'desc' : 'asc')
+    .limit(limit + 1);
+  if (cursor) {
+    const anchor = await db
+      .selectFrom('mirror_group_messages')
+      .select('seq')
+      .where('group_id', '=', groupId)
+      .where('id', '=', cursor)
+      .executeTakeFirst();
+    if (!anchor) throw new DomainError('NOT_FOUND', 'Cursor message not found in this group');
+    query = query.where('m.seq', before ? '<' : '>', Number(anchor.seq));
+  }
+
+  const rows = await query.execute();
+  const hasMore = rows.length > limit;
+  const page = rows.slice(0, limit);
+  if (before) page.reverse();
+  const messages = await Promise.all(page.map((row) => toChatMessage(ctx.crypto, row)));
+
+  const oldest = messages[0]?.id ?? null;
+  const newest = messages[messages.length - 1]?.id ?? null;
+  return {
+    messages,
+    pagination: {
+      hasMore,
+      nextCursor: hasMore ? (before ? oldest : newest) : null,
+      prevCursor: before ? newest : oldest,
+    },
+  };
+}

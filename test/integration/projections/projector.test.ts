@@ -1,0 +1,274 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groupStreamId } from '../../../src/infra/crypto/event-sealing.js';
+import type { LeaderLock } from '../../../src/infra/locks/port.js';
+import { BROADCAST_CHANNEL, decodeBroadcast, type Broadcast } from '../../../src/projections/broadcasts.js';
+import { CHECKPOINT_CHANNEL, projectedPosition } from '../../../src/projections/projector.js';
+import { getGroup } from '../../../src/projections/queries/groups.js';
+import { getMessage, listMessages } from '../../../src/projections/queries/messages.js';
+import { getUser } from '../../../src/projections/queries/users.js';
+import {
+  append,
+  eventually,
+  messageSent,
+  openReadSide,
+  projectorOn,
+  seedGroup,
+  seedUser,
+  untilProjected,
+  type ReadSide,
+} from '../../support/read-side.js';
+
+let side: ReadSide;
+beforeAll(async () => {
+  side = await openReadSide();
+});
+afterAll(async () => {
+  await side?.close();
+});
+
+const leading = (logs: Array<{ message: string }>) => logs.some((l) => l.message === 'projector: leading');
+
+/** Everything a reader can see of a group: its members and its whole history. */
+async function groupAsRead(groupId: string) {
+  const { messages } = await listMessages(side, { groupId, direction: 'after', limit: 100 });
+  return { group: await getGroup(side, groupId), messages };
+}
+
+/** A group of `ownerId` with a root message, and a maker of replies to it. */
+async function thread(ownerId: number) {
+  const { groupId } = await seedGroup(side, ownerId);
+  const root = messageSent(groupId, ownerId, 'root');
+  const reply = () => messageSent(groupId, ownerId, 'reply', { parentMessageId: root.data.messageId, threadRootId: root.data.messageId });
+  return { groupId, stream: groupStreamId(groupId), root, reply };
+}
+
+/** Decodes the broadcasts another process would hear, in the order heard. */
+async function listen(): Promise<Broadcast[]> {
+  const heard: Broadcast[] = [];
+  const bus = await side.openBus();
+  let decoded = Promise.resolve();
+  await bus.subscribe(BROADCAST_CHANNEL, (wire) => {
+    decoded = decoded.then(async () => void heard.push(await decodeBroadcast(side.crypto, wire)));
+  });
+  return heard;
+}
+
+const sentIds = (heard: Broadcast[]) =>
+  heard.flatMap((b) => (b.kind === 'group' && b.frame.type === 'chat:message' ? [b.frame.payload.message.id] : []));
+
+describe('checkpoints', () => {
+  it('resumes after a restart where it stopped, neither skipping nor re-applying', async () => {
+    const first = projectorOn(side);
+    const owner = await seedUser(side);
+    const { groupId, stream, root, reply } = await thread(owner.userId);
+    const before = await append(side, stream, [root, reply(), reply()]);
+    await untilProjected(side, before.position);
+    await first.projector.stop();
+
+    const after = await append(side, stream, [reply(), reply()]);
+    expect(await projectedPosition(side.db)).toBe(before.position);
+    const second = projectorOn(side);
+    await untilProjected(side, after.position);
+    await second.projector.stop();
+
+    const { messages } = await groupAsRead(groupId);
+    expect(messages).toHaveLength(5);
+    expect(messages[0]).toMatchObject({ id: root.data.messageId, threadReplyCount: 4 });
+  });
+
+  it('changes nothing when the same events are applied again', async () => {
+    const first = projectorOn(side);
+    const [owner, bob, carol] = await Promise.all([seedUser(side, 'owner'), seedUser(side, 'bob'), seedUser(side, 'carol')]);
+    await untilProjected(side, [owner, bob, carol].map((u) => u.position).sort().at(-1)!);
+    const rewindTo = await projectedPosition(side.db);
+
+    const { groupId, stream, root, reply } = await thread(owner.userId);
+    const [r1, r2] = [reply(), reply()];
+    const at = new Date().toISOString();
+    await append(side, stream, [
+      { type: 'MemberAdded', data: { groupId, userId: bob.userId, role: 'member', addedBy: owner.userId, addedAt: at } },
+      { type: 'MemberAdded', data: { groupId, userId: carol.userId, role: 'member', addedBy: owner.userId, addedAt: at } },
+      root,
+      r1,
+      r2,
+    ]);
+    const { position } = await append(side, stream, [
+      { type: 'MessageEdited', data: { groupId, messageId: r1.data.messageId, content: 'edited', editedBy: owner.userId, editedAt: at } },
+      { type: 'MessageDeleted', data: { groupId, messageId: r2.data.messageId, deletedBy: owner.userId, deletedAt: at } },
+      { type: 'MemberAdded', data: { groupId, userId: bob.userId, role: 'admin', addedBy: owner.userId, addedAt: at } },
+      { type: 'MemberRemoved', data: { groupId, userId: carol.userId, removedBy: owner.userId, removedAt: at } },
+    ]);
+    await untilProjected(side, position);
+    const once = await groupAsRead(groupId);
+    await first.projector.stop();
+
+    // As if the read models had been restored from a backup older than their rows.
+    await side.db.updateTable('mirror_projection_checkpoints').set({ position: rewindTo }).execute();
+    const again = projectorOn(side, { batchSize: 3 });
+    await untilProjected(side, position);
+    await again.projector.stop();
+
+    expect(await groupAsRead(groupId)).toEqual(once);
+    expect(once.messages.map((m) => m.content)).toEqual(['root', 'edited', '']);
+    expect(once.messages[0]!.threadReplyCount).toBe(2);
+    expect(once.group!.members.map((m) => [m.userId, m.role])).toEqual([
+      [owner.userId, 'owner'],
+      [bob.userId, 'admin'],
+    ]);
+  });
+});
+
+describe('broadcasts', () => {
+  it('go out after their commit, in log order, followed by a checkpoint notice', async () => {
+    const heard = await listen();
+    const notices: string[] = [];
+    const visibleWhenHeard: boolean[] = [];
+    const bus = await side.openBus();
+    await bus.subscribe(CHECKPOINT_CHANNEL, (position) => notices.push(position));
+    await bus.subscribe(BROADCAST_CHANNEL, (wire) => {
+      void decodeBroadcast(side.crypto, wire).then(async (b) => {
+        if (b.kind === 'group' && b.frame.type === 'chat:message') {
+          visibleWhenHeard.push((await getMessage(side, b.groupId, b.frame.payload.message.id)) !== null);
+        }
+      });
+    });
+
+    const { projector } = projectorOn(side, { batchSize: 2 });
+    const [owner, bob] = await Promise.all([seedUser(side, 'owner'), seedUser(side, 'bob')]);
+    const { groupId, stream } = await thread(owner.userId);
+    const at = new Date().toISOString();
+    const messages = [1, 2, 3].map((n) => messageSent(groupId, owner.userId, `m${n}`));
+    await append(side, stream, [
+      { type: 'MemberAdded', data: { groupId, userId: bob.userId, role: 'member', addedBy: owner.userId, addedAt: at } },
+    ]);
+    for (const m of messages) await append(side, stream, [m]);
+    const [m1, m2] = messages.map((m) => m.data.messageId);
+    const { position } = await append(side, stream, [
+      { type: 'MessageEdited', data: { groupId, messageId: m1!, content: 'm1 edited', editedBy: owner.userId, editedAt: at } },
+      { type: 'MessageDeleted', data: { groupId, messageId: m2!, deletedBy: owner.userId, deletedAt: at } },
+      { type: 'MemberRemoved', data: { groupId, userId: bob.userId, removedBy: owner.userId, removedAt: at } },
+    ]);
+    await untilProjected(side, position);
+    await eventually(() => notices.includes(position) && visibleWhenHeard.length === 3);
+    await projector.stop();
+
+    const summary = heard
+      .filter((b) => b.groupId === groupId)
+      .map((b) => (b.kind === 'group' ? `${b.frame.type}:${'message' in b.frame.payload ? b.frame.payload.message.content : b.frame.payload.messageId}` : `${b.kind}:${b.userId}`));
+    expect(summary).toEqual([
+      `member_added:${owner.userId}`,
+      `member_added:${bob.userId}`,
+      'chat:message:m1',
+      'chat:message:m2',
+      'chat:message:m3',
+      `chat:message_edited:${m1}`,
+      `chat:message_deleted:${m2}`,
+      `member_removed:${bob.userId}`,
+    ]);
+    expect(heard.find((b) => b.kind === 'group' && b.frame.type === 'chat:message_edited')).toMatchObject({
+      frame: { payload: { messageId: m1, groupId, content: 'm1 edited', editedAt: at, editedBy: owner.userId } },
+    });
+    expect(heard.find((b) => b.kind === 'group' && b.frame.type === 'chat:message_deleted')).toMatchObject({
+      frame: { payload: { messageId: m2, groupId, deletedBy: owner.userId } },
+    });
+    expect(visibleWhenHeard).toEqual([true, true, true]);
+    expect(notices).toEqual([...notices].sort());
+  });
+});
+
+describe('leadership', () => {
+  it('lets one projector work at a time, and another take over when it stops', async () => {
+    const heard = await listen();
+    const a = projectorOn(side, { lock: side.openLock(), bus: await side.openBus() });
+    await eventually(() => leading(a.logs));
+    const b = projectorOn(side, { lock: side.openLock(), bus: await side.openBus() });
+
+    const owner = await seedUser(side);
+    const { groupId, stream } = await thread(owner.userId);
+    const sendThree = async () => {
+      let position = '';
+      for (let i = 0; i < 3; i++) ({ position } = await append(side, stream, [messageSent(groupId, owner.userId, 'hi')]));
+      await untilProjected(side, position);
+    };
+    await sendThree();
+    await eventually(() => sentIds(heard).length === 3);
+    expect(leading(b.logs)).toBe(false);
+
+    await a.projector.stop();
+    await eventually(() => leading(b.logs));
+    await sendThree();
+    await eventually(() => sentIds(heard).length === 6);
+    await b.projector.stop();
+    expect(new Set(sentIds(heard)).size).toBe(6);
+  });
+
+  it('applies nothing twice even when two projectors both believe they lead', async () => {
+    const everyoneLeads: LeaderLock = { tryAcquire: async () => ({ lost: new Promise(() => {}), release: async () => {} }) };
+    const heard = await listen();
+    const owner = await seedUser(side);
+    const { groupId, stream, root, reply } = await thread(owner.userId);
+    const a = projectorOn(side, { lock: everyoneLeads, batchSize: 2 });
+    const b = projectorOn(side, { lock: everyoneLeads, batchSize: 2 });
+    let position = (await append(side, stream, [root])).position;
+    for (let i = 0; i < 6; i++) {
+      const [r1, r2] = [reply(), reply()];
+      // An edit broadcasts each time it is applied, so applying one twice would show.
+      const edit = { groupId, messageId: r1.data.messageId, content: 'edited', editedBy: owner.userId, editedAt: new Date().toISOString() };
+      ({ position } = await append(side, stream, [r1, r2, { type: 'MessageEdited', data: edit }]));
+    }
+    await untilProjected(side, position);
+    const frames = () => heard.filter((b) => b.kind === 'group').map((b) => b.frame.type);
+    await eventually(() => frames().length >= 19);
+    await Promise.all([a.projector.stop(), b.projector.stop()]);
+
+    const { messages } = await groupAsRead(groupId);
+    expect(messages).toHaveLength(13);
+    expect(messages[0]!.threadReplyCount).toBe(12);
+    expect(frames().filter((type) => type === 'chat:message')).toHaveLength(13);
+    expect(frames().filter((type) => type === 'chat:message_edited')).toHaveLength(6);
+  });
+});
+
+describe('failures', () => {
+  const moveMessagesTable = (from: string, to: string) => side.db.schema.alterTable(from).renameTo(to).execute();
+
+  it('retries a failing event until it applies, holding back only what follows it', async () => {
+    const first = projectorOn(side);
+    const owner = await seedUser(side);
+    const { groupId, position: ready } = await seedGroup(side, owner.userId);
+    await untilProjected(side, ready);
+    await first.projector.stop();
+
+    // Until the table is back, every message fails to project.
+    await moveMessagesTable('mirror_group_messages', 'mirror_group_messages_away');
+    let moved = true;
+    const sent = messageSent(groupId, owner.userId, 'held up');
+    const carol = await seedUser(side, 'carol');
+    const { position: failing } = await append(side, groupStreamId(groupId), [sent]);
+    const dave = await seedUser(side, 'dave');
+    const { logs, projector } = projectorOn(side);
+    try {
+      await eventually(() => logs.some((l) => l.level === 'error'));
+      expect(logs.find((l) => l.level === 'error')!.fields).toMatchObject({
+        stream: groupStreamId(groupId),
+        revision: 2,
+        position: failing,
+        eventType: 'MessageSent',
+        projection: 'messages',
+      });
+      // carol came before the failing event in the same batch, dave after it.
+      expect(await getUser(side, carol.userId)).not.toBeNull();
+      expect(await getUser(side, dave.userId)).toBeNull();
+      expect((await projectedPosition(side.db)) < failing).toBe(true);
+
+      await moveMessagesTable('mirror_group_messages_away', 'mirror_group_messages');
+      moved = false;
+      await untilProjected(side, dave.position);
+      expect(await getMessage(side, groupId, sent.data.messageId)).toMatchObject({ content: 'held up' });
+      expect(await getUser(side, dave.userId)).not.toBeNull();
+    } finally {
+      await projector.stop();
+      if (moved) await moveMessagesTable('mirror_group_messages_away', 'mirror_group_messages');
+    }
+  });
+});
