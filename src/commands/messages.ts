@@ -1,18 +1,10 @@
-import type { MessageContentType, MessageMetadata } from '../domain/messages.js';
+import type { SendMessage } from '../domain/messages.js';
 import { findByClientMessageId } from '../domain/messages.js';
 import { groupStreamId } from '../infra/crypto/event-sealing.js';
 import type { ProcessorDeps } from './stream-processor.js';
 import type { GroupProcessor } from './groups.js';
 
-export interface SendMessageInput {
-  groupId: string;
-  senderUserId: number;
-  content: string;
-  contentType: MessageContentType;
-  parentMessageId: string | null;
-  clientMessageId: string | null;
-  metadata: MessageMetadata | null;
-}
+export type SendMessageInput = Omit<SendMessage['data'], 'messageId'> & { groupId: string };
 
 export function messageCommands(deps: ProcessorDeps, processor: GroupProcessor) {
   return {

@@ -27,13 +27,13 @@ export interface UsersState {
 export const initialUsersState = (): UsersState => ({ lastUserId: 0, usernames: new Set(), emails: new Set() });
 
 /** Usernames and emails are unique regardless of case: "Alice" and "alice" are one person to readers. */
-const fold = (value: string) => value.normalize('NFKC').toLowerCase();
+export const foldLogin = (value: string) => value.normalize('NFKC').toLowerCase();
 
 export function decideUsers(command: UserCommand, state: UsersState, now: Date): UserEvent[] {
   const c = command.data;
   const taken = [];
-  if (state.usernames.has(fold(c.username))) taken.push({ field: 'username', message: 'is already taken' });
-  if (state.emails.has(fold(c.email))) taken.push({ field: 'email', message: 'is already registered' });
+  if (state.usernames.has(foldLogin(c.username))) taken.push({ field: 'username', message: 'is already taken' });
+  if (state.emails.has(foldLogin(c.email))) taken.push({ field: 'email', message: 'is already registered' });
   if (taken.length > 0) throw DomainError.validation(taken, 'Username or email already in use');
   return [
     {
@@ -51,7 +51,7 @@ export function decideUsers(command: UserCommand, state: UsersState, now: Date):
 
 export function evolveUsers(state: UsersState, event: UserEvent): UsersState {
   state.lastUserId = event.data.userId;
-  state.usernames.add(fold(event.data.username));
-  state.emails.add(fold(event.data.email));
+  state.usernames.add(foldLogin(event.data.username));
+  state.emails.add(foldLogin(event.data.email));
   return state;
 }

@@ -1,12 +1,13 @@
 /** Accounts as login and member lists read them. */
 import { createHash } from 'node:crypto';
+import { foldLogin } from '../domain/users.js';
 import type { Projection } from './projector.js';
 
 /**
  * What makes two usernames (or emails) the same account: the users decider's fold (domain/users.ts), hashed so the
  * unique key has one width however far NFKC expands a string.
  */
-export const loginKey = (value: string) => createHash('sha256').update(value.normalize('NFKC').toLowerCase()).digest('hex');
+export const loginKey = (value: string) => createHash('sha256').update(foldLogin(value)).digest('hex');
 
 export const usersProjection: Projection = {
   name: 'users',

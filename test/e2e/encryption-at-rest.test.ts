@@ -3,12 +3,13 @@
  * file under DATA_DIR, in no row of any backend database, and in no log line — while members still read it.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { groupWith, registerUser } from '../support/client.js';
+import { profile } from '../support/backends.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -50,6 +51,16 @@ async function databaseText(): Promise<string> {
   }
   return chunks.join('\n');
 }
+
+it('keeps the key-encryption key in DATA_DIR, readable by its owner only, when none is configured', async () => {
+  const keyFile = join(server.backends.dataDir, 'master.key');
+  if (profile === 'embedded') {
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    expect(server.logs.some((line) => line.includes('created a new master key') && line.includes(keyFile))).toBe(true);
+  } else {
+    await expect(stat(keyFile)).rejects.toMatchObject({ code: 'ENOENT' });
+  }
+});
 
 it('keeps message and edit text out of every file, database row and log line', async () => {
   const sentMarker = `SENT-MARKER-${randomBytes(8).toString('hex')}`;

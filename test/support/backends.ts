@@ -10,6 +10,10 @@ export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://p
 export const MARIADB_ADMIN_URL = process.env.TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/test';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+export type Profile = 'embedded' | 'full';
+/** Which profile the vitest project runs (vitest.config.ts sets MIRROR_TEST_PROFILE). */
+export const profile: Profile = process.env.MIRROR_TEST_PROFILE === 'full' ? 'full' : 'embedded';
+
 export interface TestDatabase {
   url: string;
   drop(): Promise<void>;

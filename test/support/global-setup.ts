@@ -20,6 +20,9 @@ function reachable(host: string, port: number): Promise<boolean> {
 }
 
 export default async function setup(): Promise<void> {
+  // Every vitest project runs the global setup; they share this process, so one check (and one banner) serves all.
+  if (process.env.MIRROR_BACKENDS_CHECKED) return;
+  process.env.MIRROR_BACKENDS_CHECKED = '1';
   const down = [];
   for (const s of services) if (!(await reachable(s.host, s.port))) down.push(`${s.name} on ${s.host}:${s.port}`);
   if (down.length > 0) {

@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { afterAll, beforeAll } from 'vitest';
 import type { GroupEvent, MemberRole } from '../../src/domain/groups.js';
 import type { MessageSent } from '../../src/domain/messages.js';
 import type { UserRegistered } from '../../src/domain/users.js';
@@ -24,10 +25,8 @@ import { openMysqlDb } from '../../src/infra/sql/mysql/index.js';
 import { openPgliteDb } from '../../src/infra/sql/pglite/index.js';
 import { migrateReadModels } from '../../src/projections/migrations.js';
 import { projectedPosition, startProjector, type Projector, type ProjectorDeps } from '../../src/projections/projector.js';
-import { REDIS_URL, freshMariaDatabase, freshPostgresDatabase } from './backends.js';
+import { REDIS_URL, freshMariaDatabase, freshPostgresDatabase, profile } from './backends.js';
 
-export type Profile = 'embedded' | 'full';
-export const profile: Profile = process.env.MIRROR_TEST_PROFILE === 'full' ? 'full' : 'embedded';
 
 export interface ReadSide {
   /** The read models' database (in the embedded profile also the event store's and the keys'). */
@@ -105,6 +104,21 @@ export function projectorOn(side: ReadSide, overrides: Partial<ProjectorDeps> = 
     ...overrides,
   });
   return { projector, logs };
+}
+
+/** For a whole test file: a read side with a projector running on it, handed to `use`, closed after the file. */
+export function useProjectedReadSide(use: (side: ReadSide) => void): void {
+  let side: ReadSide | undefined;
+  let projector: Projector | undefined;
+  beforeAll(async () => {
+    side = await openReadSide();
+    projector = projectorOn(side).projector;
+    use(side);
+  });
+  afterAll(async () => {
+    await projector?.stop();
+    await side?.close();
+  });
 }
 
 /** Resolves once the read models have applied the event at `position`. */

@@ -11,10 +11,8 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/api/logger.js';
 import { parseConfig, type Config } from '../../src/cli/config.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/cli/compose.js';
-import { REDIS_URL, freshMariaDatabase, freshPostgresDatabase, type TestDatabase } from './backends.js';
+import { REDIS_URL, freshMariaDatabase, freshPostgresDatabase, profile, type TestDatabase } from './backends.js';
 
-export type Profile = 'embedded' | 'full';
-export const profile: Profile = process.env.MIRROR_TEST_PROFILE === 'full' ? 'full' : 'embedded';
 
 export interface TestBackends {
   env: Record<string, string>;

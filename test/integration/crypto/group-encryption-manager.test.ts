@@ -5,8 +5,7 @@ import { DecryptionError, GroupEncryptionManager } from '../../../src/infra/cryp
 import { createSqlKeyStore } from '../../../src/infra/keys/sql/index.js';
 import { openMysqlDb } from '../../../src/infra/sql/mysql/index.js';
 import { openPgliteDb } from '../../../src/infra/sql/pglite/index.js';
-import { freshMariaDatabase, type TestDatabase } from '../../support/backends.js';
-import { profile } from '../../support/server.js';
+import { freshMariaDatabase, profile, type TestDatabase } from '../../support/backends.js';
 
 let db: Kysely<any>;
 let database: TestDatabase | undefined;

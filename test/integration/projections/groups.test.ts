@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { groupStreamId } from '../../../src/infra/crypto/event-sealing.js';
-import type { Projector } from '../../../src/projections/projector.js';
 import { getGroup, groupExists, listGroupsOf, memberRole } from '../../../src/projections/queries/groups.js';
-import { append, openReadSide, projectorOn, seedGroup, seedUser, untilProjected, type ReadSide } from '../../support/read-side.js';
+import { append, useProjectedReadSide, seedGroup, seedUser, untilProjected, type ReadSide } from '../../support/read-side.js';
 
 let side: ReadSide;
-let projector: Projector;
-beforeAll(async () => {
-  side = await openReadSide();
-  projector = projectorOn(side).projector;
-});
-afterAll(async () => {
-  await projector?.stop();
-  await side?.close();
-});
+useProjectedReadSide((opened) => (side = opened));
 
 describe('groups and members', () => {
   it('shows a group with its members, and each member the groups they belong to', async () => {

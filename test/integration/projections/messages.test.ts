@@ -1,22 +1,13 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../../src/domain/errors.js';
 import { groupStreamId } from '../../../src/infra/crypto/event-sealing.js';
 import { sqlFlavor } from '../../../src/infra/sql/dialect.js';
-import type { Projector } from '../../../src/projections/projector.js';
 import { getMessage, listMessages } from '../../../src/projections/queries/messages.js';
-import { append, messageSent, openReadSide, projectorOn, seedGroup, seedUser, untilProjected, type ReadSide } from '../../support/read-side.js';
+import { append, messageSent, useProjectedReadSide, seedGroup, seedUser, untilProjected, type ReadSide } from '../../support/read-side.js';
 
 let side: ReadSide;
-let projector: Projector;
-beforeAll(async () => {
-  side = await openReadSide();
-  projector = projectorOn(side).projector;
-});
-afterAll(async () => {
-  await projector?.stop();
-  await side?.close();
-});
+useProjectedReadSide((opened) => (side = opened));
 
 /** Sends messages one append each, so each has a revision of its own, and waits until they are projected. */
 async function sendAll(groupId: string, senderUserId: number, contents: string[]): Promise<string[]> {

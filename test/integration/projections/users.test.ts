@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Projector } from '../../../src/projections/projector.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { findUserByLogin, getUser, usersExist } from '../../../src/projections/queries/users.js';
-import { append, openReadSide, projectorOn, untilProjected, type ReadSide } from '../../support/read-side.js';
+import { append, useProjectedReadSide, untilProjected, type ReadSide } from '../../support/read-side.js';
 
 let side: ReadSide;
-let projector: Projector;
-beforeAll(async () => {
-  side = await openReadSide();
-  projector = projectorOn(side).projector;
-});
-afterAll(async () => {
-  await projector?.stop();
-  await side?.close();
-});
+useProjectedReadSide((opened) => (side = opened));
 
 describe('users', () => {
   const registeredAt = '2024-05-01T10:00:00.000Z';

@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { createTokenService } from '../../../src/api/auth/tokens.js';
+
+const secret = randomBytes(32);
+const tokens = createTokenService({ secret, issuer: 'mirror-chat', audience: 'mirror-chat', ttlSeconds: 3600 });
+const user = { id: 7, username: 'alice', email: 'alice@example.test' };
+const claims = { ...user, sessionId: 's-1' };
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function signed(overrides: { alg?: string; iss?: string; aud?: string; exp?: number | null; key?: Uint8Array } = {}) {
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: overrides.alg ?? 'HS256' })
+    .setIssuer(overrides.iss ?? 'mirror-chat')
+    .setAudience(overrides.aud ?? 'mirror-chat')
+    .setIssuedAt();
+  if (overrides.exp !== null) jwt = jwt.setExpirationTime(overrides.exp ?? nowSeconds() + 600);
+  return jwt.sign(overrides.key ?? secret);
+}
+
+const rejected = async (token: string) => expect(tokens.verify(token)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+
+describe('tokens', () => {
+  it('carries the guide’s payload and verifies', async () => {
+    const { token, expiresAt } = await tokens.issue(user);
+    const verified = await tokens.verify(token);
+    expect(verified).toMatchObject({ id: 7, username: 'alice', email: 'alice@example.test', sessionId: expect.any(String) });
+    expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
+  });
+
+  it('accepts a well-formed token signed with the secret', async () => {
+    expect((await tokens.verify(await signed())).id).toBe(7);
+  });
+
+  it('rejects alg none', () => rejected(new UnsecuredJWT(claims).setIssuer('mirror-chat').setAudience('mirror-chat').setIssuedAt().setExpirationTime('10m').encode()));
+  it('rejects another HMAC algorithm than the pinned one', async () => rejected(await signed({ alg: 'HS512', key: randomBytes(64) })));
+  it('rejects an expired token', async () => rejected(await signed({ exp: nowSeconds() - 10 })));
+  it('rejects a token without exp', async () => rejected(await signed({ exp: null })));
+  it('rejects a wrong issuer', async () => rejected(await signed({ iss: 'someone-else' })));
+  it('rejects a wrong audience', async () => rejected(await signed({ aud: 'another-app' })));
+  it('rejects a token signed with another secret', async () => rejected(await signed({ key: randomBytes(32) })));
+  it('rejects a tampered payload', async () => {
+    const [header, , signature] = (await signed()).split('.');
+    const forged = Buffer.from(JSON.stringify({ ...claims, id: 1, iss: 'mirror-chat', aud: 'mirror-chat', exp: nowSeconds() + 600 })).toString('base64url');
+    await rejected(`${header}.${forged}.${signature}`);
+  });
+  it('rejects garbage', () => rejected('not.a.token'));
+});
