@@ -14,13 +14,13 @@ export function groupProcessor(deps: ProcessorDeps): GroupProcessor {
 
 export function groupCommands(deps: ProcessorDeps, processor: GroupProcessor) {
   return {
-    async createGroup(input: { ownerUserId: number; name: string }) {
+    async createGroup(input: { ownerUserId: number; ownerUsername: string; name: string }) {
       const groupId = deps.newId();
       const { position } = await processor.execute(groupStreamId(groupId), { type: 'CreateGroup', data: { groupId, ...input } });
       return { groupId, position };
     },
 
-    async addMember(input: { groupId: string; actorUserId: number; userId: number; role: Exclude<MemberRole, 'owner'> }) {
+    async addMember(input: { groupId: string; actorUserId: number; userId: number; username: string; role: Exclude<MemberRole, 'owner'> }) {
       const { groupId, ...data } = input;
       const { position } = await processor.execute(groupStreamId(groupId), { type: 'AddMember', data });
       return { position };

@@ -3,13 +3,17 @@
  * `decide` and `evolve` here are the decider the command layer runs for every `group-<id>` stream.
  */
 import { DomainError, assertNever } from './errors.js';
+import { decideMessage, evolveMessage, type MessageCommand, type MessageEvent, type MessageFacts } from './messages.js';
+import { decidePin, evolvePin, type PinCommand, type PinEvent } from './pins.js';
 import {
-  decideMessage,
-  evolveMessage,
-  type MessageCommand,
-  type MessageEvent,
-  type MessageFacts,
-} from './messages.js';
+  decidePreferences,
+  evolvePreferences,
+  type Preferences,
+  type PreferencesUpdated,
+  type UpdatePreferences,
+} from './preferences.js';
+import { decideReaction, evolveReaction, type ReactionCommand, type ReactionEvent } from './reactions.js';
+import { decideRead, type MarkRead, type MessagesRead } from './reads.js';
 
 export const memberRoles = ['owner', 'admin', 'member'] as const;
 export type MemberRole = (typeof memberRoles)[number];
@@ -22,44 +26,67 @@ export interface GroupCreated {
 }
 export interface MemberAdded {
   type: 'MemberAdded';
-  data: { groupId: string; userId: number; role: MemberRole; addedBy: number; addedAt: string };
+  data: { groupId: string; userId: number; username: string; role: MemberRole; addedBy: number; addedAt: string };
 }
 export interface MemberRemoved {
   type: 'MemberRemoved';
   data: { groupId: string; userId: number; removedBy: number; removedAt: string };
 }
 
-export type GroupEvent = GroupCreated | MemberAdded | MemberRemoved | MessageEvent;
+export type GroupEvent =
+  | GroupCreated
+  | MemberAdded
+  | MemberRemoved
+  | MessageEvent
+  | ReactionEvent
+  | MessagesRead
+  | PinEvent
+  | PreferencesUpdated;
 
 export interface CreateGroup {
   type: 'CreateGroup';
-  data: { groupId: string; name: string; ownerUserId: number };
+  data: { groupId: string; name: string; ownerUserId: number; ownerUsername: string };
 }
 export interface AddMember {
   type: 'AddMember';
-  data: { actorUserId: number; userId: number; role: Exclude<MemberRole, 'owner'> };
+  data: { actorUserId: number; userId: number; username: string; role: Exclude<MemberRole, 'owner'> };
 }
 export interface RemoveMember {
   type: 'RemoveMember';
   data: { actorUserId: number; userId: number };
 }
 
-export type GroupCommand = CreateGroup | AddMember | RemoveMember | MessageCommand;
+export type GroupCommand =
+  | CreateGroup
+  | AddMember
+  | RemoveMember
+  | MessageCommand
+  | ReactionCommand
+  | MarkRead
+  | PinCommand
+  | UpdatePreferences;
+
+export interface Member {
+  role: MemberRole;
+  username: string;
+}
 
 export interface GroupState {
   exists: boolean;
   groupId: string;
-  members: Map<number, MemberRole>;
+  members: Map<number, Member>;
   messages: Map<string, MessageFacts>;
   /** `${senderUserId}:${clientMessageId}` → messageId: idempotency that never expires. */
   clientMessages: Map<string, string>;
+  pinnedCount: number;
+  preferences: Map<number, Preferences>;
 }
 
 export function initialGroupState(groupId: string): GroupState {
-  return { exists: false, groupId, members: new Map(), messages: new Map(), clientMessages: new Map() };
+  return { exists: false, groupId, members: new Map(), messages: new Map(), clientMessages: new Map(), pinnedCount: 0, preferences: new Map() };
 }
 
-const isModerator = (role: MemberRole | undefined) => role === 'owner' || role === 'admin';
+export const isModerator = (role: MemberRole | undefined) => role === 'owner' || role === 'admin';
 
 function decideMembership(command: CreateGroup | AddMember | RemoveMember, state: GroupState, now: Date): GroupEvent[] {
   const at = now.toISOString();
@@ -70,24 +97,30 @@ function decideMembership(command: CreateGroup | AddMember | RemoveMember, state
       if (state.exists) throw DomainError.validation([{ field: 'groupId', message: 'already exists' }]);
       return [
         { type: 'GroupCreated', data: { groupId, name: c.name, ownerUserId: c.ownerUserId, createdAt: at } },
-        { type: 'MemberAdded', data: { groupId, userId: c.ownerUserId, role: 'owner', addedBy: c.ownerUserId, addedAt: at } },
+        {
+          type: 'MemberAdded',
+          data: { groupId, userId: c.ownerUserId, username: c.ownerUsername, role: 'owner', addedBy: c.ownerUserId, addedAt: at },
+        },
       ];
     }
     case 'AddMember': {
       const c = command.data;
-      const actorRole = state.members.get(c.actorUserId);
+      const actorRole = state.members.get(c.actorUserId)?.role;
       if (!actorRole) throw new DomainError('FORBIDDEN', 'You are not a member of this group');
       if (!isModerator(actorRole)) throw new DomainError('FORBIDDEN', 'Only the owner or an admin can add members');
       if (c.role === 'admin' && actorRole !== 'owner') throw new DomainError('FORBIDDEN', 'Only the owner can add admins');
-      if (state.members.get(c.userId) === c.role) return [];
-      if (state.members.get(c.userId) === 'owner') throw new DomainError('FORBIDDEN', "The owner's role cannot change");
-      return [{ type: 'MemberAdded', data: { groupId, userId: c.userId, role: c.role, addedBy: c.actorUserId, addedAt: at } }];
+      const current = state.members.get(c.userId)?.role;
+      if (current === c.role) return [];
+      if (current === 'owner') throw new DomainError('FORBIDDEN', "The owner's role cannot change");
+      return [
+        { type: 'MemberAdded', data: { groupId, userId: c.userId, username: c.username, role: c.role, addedBy: c.actorUserId, addedAt: at } },
+      ];
     }
     case 'RemoveMember': {
       const c = command.data;
-      const actorRole = state.members.get(c.actorUserId);
+      const actorRole = state.members.get(c.actorUserId)?.role;
       if (!actorRole) throw new DomainError('FORBIDDEN', 'You are not a member of this group');
-      const targetRole = state.members.get(c.userId);
+      const targetRole = state.members.get(c.userId)?.role;
       if (!targetRole) throw new DomainError('NOT_FOUND', 'That user is not a member of this group');
       if (targetRole === 'owner') throw new DomainError('FORBIDDEN', 'The owner cannot be removed from the group');
       const leaving = c.userId === c.actorUserId;
@@ -109,6 +142,16 @@ export function decide(command: GroupCommand, state: GroupState, now: Date): Gro
     case 'EditMessage':
     case 'DeleteMessage':
       return decideMessage(command, state, now);
+    case 'AddReaction':
+    case 'RemoveReaction':
+      return decideReaction(command, state, now);
+    case 'MarkRead':
+      return decideRead(command, state, now);
+    case 'PinMessage':
+    case 'UnpinMessage':
+      return decidePin(command, state, now);
+    case 'UpdatePreferences':
+      return decidePreferences(command, state, now);
     default:
       return assertNever(command);
   }
@@ -121,7 +164,7 @@ export function evolve(state: GroupState, event: GroupEvent): GroupState {
       state.exists = true;
       return state;
     case 'MemberAdded':
-      state.members.set(event.data.userId, event.data.role);
+      state.members.set(event.data.userId, { role: event.data.role, username: event.data.username });
       return state;
     case 'MemberRemoved':
       state.members.delete(event.data.userId);
@@ -130,6 +173,16 @@ export function evolve(state: GroupState, event: GroupEvent): GroupState {
     case 'MessageEdited':
     case 'MessageDeleted':
       return evolveMessage(state, event);
+    case 'ReactionAdded':
+    case 'ReactionRemoved':
+      return evolveReaction(state, event);
+    case 'MessagesRead':
+      return state;
+    case 'MessagePinned':
+    case 'MessageUnpinned':
+      return evolvePin(state, event);
+    case 'PreferencesUpdated':
+      return evolvePreferences(state, event);
     default:
       return assertNever(event);
   }

@@ -4,6 +4,7 @@
  */
 import { DomainError } from './errors.js';
 import type { GroupState } from './groups.js';
+import { detectMentions, validateMentions } from './mentions.js';
 
 export const messageContentTypes = ['text', 'image', 'file', 'voice', 'system'] as const;
 export type MessageContentType = (typeof messageContentTypes)[number];
@@ -45,7 +46,8 @@ export interface MessageSent {
 
 export interface MessageEdited {
   type: 'MessageEdited';
-  data: { groupId: string; messageId: string; content: string; editedBy: number; editedAt: string };
+  /** `mentions`: those the new text holds (see mentions.ts), replacing the message's earlier ones. */
+  data: { groupId: string; messageId: string; content: string; mentions: MentionInfo[]; editedBy: number; editedAt: string };
 }
 
 export interface MessageDeleted {
@@ -86,6 +88,9 @@ export interface MessageFacts {
   sentAt: number;
   deleted: boolean;
   threadRootId: string | null;
+  pinned: boolean;
+  /** emoji → who reacted with it; absent until the first reaction, as most messages never get one. */
+  reactions?: Map<string, Set<number>>;
 }
 
 export const clientMessageKey = (senderUserId: number, clientMessageId: string) => `${senderUserId}:${clientMessageId}`;
@@ -114,6 +119,7 @@ export function decideMessage(command: MessageCommand, state: GroupState, now: D
       requireMember(state, c.senderUserId);
       if (c.clientMessageId && findByClientMessageId(state, c.senderUserId, c.clientMessageId)) return [];
       const parent = c.parentMessageId ? requireLiveMessage(state, c.parentMessageId) : null;
+      if (c.metadata?.mentions) validateMentions(c.content, c.metadata.mentions, state.members);
       return [
         {
           type: 'MessageSent',
@@ -143,7 +149,14 @@ export function decideMessage(command: MessageCommand, state: GroupState, now: D
       return [
         {
           type: 'MessageEdited',
-          data: { groupId, messageId: c.messageId, content: c.content, editedBy: c.editorUserId, editedAt: now.toISOString() },
+          data: {
+            groupId,
+            messageId: c.messageId,
+            content: c.content,
+            mentions: detectMentions(c.content, [...state.members].map(([userId, m]) => ({ userId, username: m.username }))),
+            editedBy: c.editorUserId,
+            editedAt: now.toISOString(),
+          },
         },
       ];
     }
@@ -153,7 +166,7 @@ export function decideMessage(command: MessageCommand, state: GroupState, now: D
       const message = state.messages.get(c.messageId);
       if (!message) throw new DomainError('NOT_FOUND', 'Message not found');
       if (message.deleted) return [];
-      const role = state.members.get(c.actorUserId);
+      const role = state.members.get(c.actorUserId)?.role;
       const moderator = role === 'owner' || role === 'admin';
       if (message.senderUserId !== c.actorUserId && !moderator) {
         throw new DomainError('FORBIDDEN', 'You can only delete your own messages');
@@ -175,6 +188,7 @@ export function evolveMessage(state: GroupState, event: MessageEvent): GroupStat
         sentAt: Date.parse(e.sentAt),
         deleted: false,
         threadRootId: e.threadRootId,
+        pinned: false,
       });
       if (e.clientMessageId) state.clientMessages.set(clientMessageKey(e.senderUserId, e.clientMessageId), e.messageId);
       return state;
@@ -183,7 +197,12 @@ export function evolveMessage(state: GroupState, event: MessageEvent): GroupStat
       return state;
     case 'MessageDeleted': {
       const message = state.messages.get(event.data.messageId);
-      if (message) message.deleted = true;
+      if (!message) return state;
+      message.deleted = true;
+      // A deleted message is unpinned (the pins projection drops its row on the same event).
+      if (message.pinned) state.pinnedCount--;
+      message.pinned = false;
+      message.reactions = undefined;
       return state;
     }
   }

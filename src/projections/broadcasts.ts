@@ -5,7 +5,8 @@
  */
 import type { GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
 import { groupKeyScope } from '../infra/crypto/event-sealing.js';
-import type { ChatMessage } from './queries/chat-message.js';
+import type { PresenceStatus } from './schema.js';
+import type { ChatMessage, ReactionSummary } from './queries/chat-message.js';
 
 export const BROADCAST_CHANNEL = 'chat:broadcasts';
 
@@ -16,11 +17,26 @@ export type GroupFrame =
       type: 'chat:message_edited';
       payload: { messageId: string; groupId: string; content: string; editedAt: string; editedBy: number };
     }
-  | { type: 'chat:message_deleted'; payload: { messageId: string; groupId: string; deletedBy: number } };
+  | { type: 'chat:message_deleted'; payload: { messageId: string; groupId: string; deletedBy: number } }
+  /** `hasReacted` is set for each recipient by `forRecipient`. */
+  | { type: 'chat:reactions_updated'; payload: { messageId: string; groupId: string; reactions: ReactionSummary[] } }
+  | { type: 'chat:message_read'; payload: { messageIds: string[]; groupId: string; userId: number; readAt: string } }
+  | {
+      type: 'chat:message_pinned';
+      payload: { messageId: string; groupId: string; pinnedBy: number; pinnedAt: string; pinNote: string | null; message: ChatMessage };
+    }
+  | { type: 'chat:message_unpinned'; payload: { messageId: string; groupId: string; unpinnedBy: number } }
+  | { type: 'chat:typing'; payload: { groupId: string; userId: number; username: string; isTyping: boolean } }
+  | { type: 'chat:presence'; payload: { groupId: string; userId: number; status: PresenceStatus; lastSeen: string } };
+
+/** Frames for one user wherever they are connected, whether or not their sockets joined the group. */
+export type UserFrame = { type: 'chat:mention'; payload: { message: ChatMessage; groupId: string; mentionType: 'user' | 'everyone' } };
 
 export type Broadcast =
-  /** Send `frame` as is to every socket that joined `groupId`. */
+  /** Send `frame` to every socket that joined `groupId`, through `forRecipient`. */
   | { kind: 'group'; groupId: string; frame: GroupFrame }
+  /** Send `frame` to every socket of `userId`; `groupId` names the key that seals it on the bus. */
+  | { kind: 'user'; groupId: string; userId: number; frame: UserFrame }
   /** Control notices: a removed member's sockets must stop receiving the group at once. */
   | { kind: 'member_added' | 'member_removed'; groupId: string; userId: number };
 
@@ -45,3 +61,13 @@ export async function decodeBroadcast(crypto: GroupEncryptionManager, message: s
   const json = await crypto.openText(groupKeyScope(groupId), Buffer.from(sealed, 'base64'), broadcastContext(groupId));
   return JSON.parse(json) as Broadcast;
 }
+
+/** The frame as one recipient sees it: reaction summaries say whether that recipient is among the reactors. */
+export function forRecipient(frame: GroupFrame, userId: number): GroupFrame {
+  if (frame.type !== 'chat:reactions_updated') return frame;
+  const reactions = frame.payload.reactions.map((r) => ({ ...r, hasReacted: r.users.some((u) => u.userId === userId) }));
+  return { ...frame, payload: { ...frame.payload, reactions } };
+}
+
+/** Whether a frame's JSON is the same for every recipient, so the gateway can serialise it once. */
+export const sameForEveryone = (frame: GroupFrame) => frame.type !== 'chat:reactions_updated';

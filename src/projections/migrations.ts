@@ -80,8 +80,145 @@ const chatCore: Migration = {
   },
 };
 
+/** The rest of the guide's ten tables, and the counters that keep unread counts O(1) however long a group's history. */
+const chatFeatures: Migration = {
+  async up(db) {
+    const flavor = sqlFlavor(db);
+    const { timestamp, binary } = columnTypes(flavor);
+
+    await db.schema
+      .alterTable('mirror_group_members')
+      .addColumn('unread_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable('mirror_group_members')
+      .addColumn('unread_mention_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    // Live (not deleted) messages: a new member's unread count starts from it.
+    await db.schema
+      .alterTable('mirror_groups')
+      .addColumn('live_message_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .createIndex('mirror_group_messages_sender')
+      .on('mirror_group_messages')
+      .columns(['group_id', 'sender_user_id'])
+      .execute();
+
+    await createTable(db, 'mirror_group_message_reads')
+      .addColumn('message_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('user_id', 'integer', (c) => c.notNull())
+      .addColumn('group_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('read_at', timestamp, (c) => c.notNull())
+      .addPrimaryKeyConstraint('mirror_group_message_reads_pk', ['message_id', 'user_id'])
+      .execute();
+    await db.schema.createIndex('mirror_group_message_reads_user').on('mirror_group_message_reads').columns(['group_id', 'user_id']).execute();
+
+    await createTable(db, 'mirror_group_message_reactions')
+      .addColumn('message_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('emoji', 'varchar(64)', (c) => c.notNull())
+      .addColumn('user_id', 'integer', (c) => c.notNull())
+      .addColumn('group_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('created_at', timestamp, (c) => c.notNull())
+      .addPrimaryKeyConstraint('mirror_group_message_reactions_pk', ['message_id', 'emoji', 'user_id'])
+      .execute();
+
+    await createTable(db, 'mirror_group_chat_attachments')
+      .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+      .addColumn('message_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('group_id', 'varchar(36)', (c) => c.notNull())
+      // File names can say as much as message text: sealed like it.
+      .addColumn('file_name_sealed', binary, (c) => c.notNull())
+      .addColumn('file_type', 'varchar(127)', (c) => c.notNull())
+      .addColumn('file_size', 'bigint', (c) => c.notNull())
+      .addColumn('file_path', 'varchar(1024)', (c) => c.notNull())
+      .addColumn('thumbnail_path', 'varchar(1024)')
+      .addColumn('width', 'integer')
+      .addColumn('height', 'integer')
+      .addColumn('duration', 'integer')
+      .addColumn('is_encrypted', 'boolean', (c) => c.notNull().defaultTo(true))
+      .addColumn('processing_status', 'varchar(16)', (c) => c.notNull().defaultTo('pending'))
+      .addColumn('created_at', timestamp, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('mirror_group_chat_attachments_message').on('mirror_group_chat_attachments').column('message_id').execute();
+
+    await createTable(db, 'mirror_group_typing_indicators')
+      .addColumn('group_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('user_id', 'integer', (c) => c.notNull())
+      .addColumn('started_at', timestamp, (c) => c.notNull())
+      .addColumn('expires_at', timestamp, (c) => c.notNull())
+      .addPrimaryKeyConstraint('mirror_group_typing_indicators_pk', ['group_id', 'user_id'])
+      .execute();
+
+    await createTable(db, 'mirror_group_chat_preferences')
+      .addColumn('group_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('user_id', 'integer', (c) => c.notNull())
+      .addColumn('muted', 'boolean', (c) => c.notNull().defaultTo(false))
+      .addColumn('notify_level', 'varchar(16)', (c) => c.notNull().defaultTo('all'))
+      .addColumn('updated_at', timestamp, (c) => c.notNull())
+      .addPrimaryKeyConstraint('mirror_group_chat_preferences_pk', ['group_id', 'user_id'])
+      .execute();
+
+    await createTable(db, 'mirror_group_message_mentions')
+      .addColumn('message_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('mentioned_user_id', 'integer', (c) => c.notNull())
+      .addColumn('group_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('mention_type', 'varchar(16)', (c) => c.notNull())
+      .addColumn('created_at', timestamp, (c) => c.notNull())
+      .addPrimaryKeyConstraint('mirror_group_message_mentions_pk', ['message_id', 'mentioned_user_id'])
+      .execute();
+    await db.schema
+      .createIndex('mirror_group_message_mentions_user')
+      .on('mirror_group_message_mentions')
+      .columns(['group_id', 'mentioned_user_id'])
+      .execute();
+
+    await createTable(db, 'mirror_group_pinned_messages')
+      .addColumn('group_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('message_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('pinned_by', 'integer', (c) => c.notNull())
+      // A pin note is text people write, like a message: sealed, bound to the group and the message.
+      .addColumn('pin_note_sealed', binary)
+      .addColumn('pinned_at', timestamp, (c) => c.notNull())
+      .addColumn('pin_seq', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('mirror_group_pinned_messages_pk', ['group_id', 'message_id'])
+      .execute();
+    await db.schema
+      .createIndex('mirror_group_pinned_messages_order')
+      .on('mirror_group_pinned_messages')
+      .columns(['group_id', 'pin_seq'])
+      .execute();
+
+    await createTable(db, 'mirror_group_chat_presence')
+      .addColumn('user_id', 'integer', (c) => c.primaryKey())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('last_seen', timestamp, (c) => c.notNull())
+      .addColumn('updated_at', timestamp, (c) => c.notNull())
+      .execute();
+
+    await createTable(db, 'mirror_group_message_delivery_queue')
+      .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+      .addColumn('group_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('message_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('user_id', 'integer', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', timestamp)
+      .addColumn('last_error', 'varchar(1024)')
+      .addColumn('created_at', timestamp, (c) => c.notNull())
+      .addColumn('updated_at', timestamp, (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('mirror_group_message_delivery_queue_due')
+      .on('mirror_group_message_delivery_queue')
+      .columns(['status', 'next_attempt_at'])
+      .execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_chat_core': chatCore,
+  '0002_chat_features': chatFeatures,
 };
 
 /** Brings the read database up to date; safe to run from several processes at once (the Migrator locks). */

@@ -5,6 +5,7 @@
 import type { ColumnType, Kysely, Transaction } from 'kysely';
 import type { MemberRole } from '../domain/groups.js';
 import type { MessageContentType } from '../domain/messages.js';
+import type { NotifyLevel } from '../domain/preferences.js';
 
 type Timestamp = ColumnType<Date, Date, Date>;
 /** MySQL has no boolean type: its tinyint(1) comes back as 0 or 1. */
@@ -25,6 +26,8 @@ export interface GroupsTable {
   id: string;
   name: string;
   owner_user_id: number;
+  /** Messages not deleted: where a new member's unread count starts. */
+  live_message_count: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -34,6 +37,9 @@ export interface GroupMembersTable {
   user_id: number;
   role: MemberRole;
   joined_at: Timestamp;
+  /** Kept by the reads projection so unread counts never scan history. */
+  unread_count: ColumnType<number, number | undefined, number>;
+  unread_mention_count: ColumnType<number, number | undefined, number>;
 }
 
 export interface GroupMessagesTable {
@@ -65,12 +71,109 @@ export interface ProjectionCheckpointsTable {
   updated_at: Timestamp;
 }
 
+export interface MessageReadsTable {
+  message_id: string;
+  user_id: number;
+  group_id: string;
+  read_at: Timestamp;
+}
+
+export interface MessageReactionsTable {
+  message_id: string;
+  emoji: string;
+  user_id: number;
+  group_id: string;
+  created_at: Timestamp;
+}
+
+export interface ChatAttachmentsTable {
+  id: string;
+  message_id: string;
+  group_id: string;
+  file_name_sealed: Uint8Array;
+  file_type: string;
+  file_size: ColumnType<number | string, number, number>;
+  file_path: string;
+  thumbnail_path: string | null;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  is_encrypted: Flag;
+  processing_status: 'pending' | 'processing' | 'completed' | 'failed';
+  created_at: Timestamp;
+}
+
+export interface TypingIndicatorsTable {
+  group_id: string;
+  user_id: number;
+  started_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface ChatPreferencesTable {
+  group_id: string;
+  user_id: number;
+  muted: Flag;
+  notify_level: NotifyLevel;
+  updated_at: Timestamp;
+}
+
+export interface MessageMentionsTable {
+  message_id: string;
+  mentioned_user_id: number;
+  group_id: string;
+  mention_type: 'user' | 'everyone';
+  created_at: Timestamp;
+}
+
+export interface PinnedMessagesTable {
+  group_id: string;
+  message_id: string;
+  pinned_by: number;
+  /** Sealed note text (context `pin|<groupId>|<messageId>`), or null without a note. */
+  pin_note_sealed: Uint8Array | null;
+  pinned_at: Timestamp;
+  /** The pin event's revision in the group's stream: newest pin first, stably. */
+  pin_seq: ColumnType<number | string | bigint, number, number>;
+}
+
+export interface ChatPresenceTable {
+  user_id: number;
+  status: PresenceStatus;
+  last_seen: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DeliveryQueueTable {
+  id: string;
+  group_id: string;
+  message_id: string;
+  user_id: number;
+  status: 'pending' | 'delivering' | 'delivered' | 'failed' | 'dead';
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type PresenceStatus = 'online' | 'away' | 'busy' | 'offline';
+
 export interface ReadModels {
   mirror_users: UsersTable;
   mirror_groups: GroupsTable;
   mirror_group_members: GroupMembersTable;
   mirror_group_messages: GroupMessagesTable;
   mirror_projection_checkpoints: ProjectionCheckpointsTable;
+  mirror_group_message_reads: MessageReadsTable;
+  mirror_group_message_reactions: MessageReactionsTable;
+  mirror_group_chat_attachments: ChatAttachmentsTable;
+  mirror_group_typing_indicators: TypingIndicatorsTable;
+  mirror_group_chat_preferences: ChatPreferencesTable;
+  mirror_group_message_mentions: MessageMentionsTable;
+  mirror_group_pinned_messages: PinnedMessagesTable;
+  mirror_group_chat_presence: ChatPresenceTable;
+  mirror_group_message_delivery_queue: DeliveryQueueTable;
 }
 
 export type ReadDb = Kysely<ReadModels>;

@@ -171,10 +171,10 @@ export async function seedGroup(
   const at = new Date().toISOString();
   const events: GroupEvent[] = [
     { type: 'GroupCreated', data: { groupId, name, ownerUserId: ownerId, createdAt: at } },
-    { type: 'MemberAdded', data: { groupId, userId: ownerId, role: 'owner', addedBy: ownerId, addedAt: at } },
+    { type: 'MemberAdded', data: { groupId, userId: ownerId, username: `user${ownerId}`, role: 'owner', addedBy: ownerId, addedAt: at } },
     ...members.map((userId) => ({
       type: 'MemberAdded' as const,
-      data: { groupId, userId, role: 'member' as MemberRole, addedBy: ownerId, addedAt: at },
+      data: { groupId, userId, username: `user${userId}`, role: 'member' as MemberRole, addedBy: ownerId, addedAt: at },
     })),
   ];
   const { position } = await append(side, groupStreamId(groupId), events);

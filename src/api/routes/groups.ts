@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
 import { MAX_GROUP_NAME_LENGTH } from '../../domain/groups.js';
 import { getGroup, listGroupsOf } from '../../projections/queries/groups.js';
-import { usersExist } from '../../projections/queries/users.js';
+import { getUser } from '../../projections/queries/users.js';
 import { requireAuth } from '../auth/authenticate.js';
 import type { ApiDeps } from '../deps.js';
 import { readAfterWrite } from '../read-after-write.js';
@@ -32,7 +32,7 @@ export async function groupRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
 
   app.post('/mirror/api/groups', async (request, reply) => {
     const { name } = parseInput(createGroupBody, request.body, 'body');
-    const { groupId, position } = await deps.commands.createGroup({ ownerUserId: request.user.id, name });
+    const { groupId, position } = await deps.commands.createGroup({ ownerUserId: request.user.id, ownerUsername: request.user.username, name });
     const group = await readAfterWrite(deps, position, () => getGroup(deps.read, groupId));
     return reply.status(201).send({ success: true, data: { group } });
   });
@@ -50,8 +50,9 @@ export async function groupRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   app.post('/mirror/api/groups/:groupId/members', async (request, reply) => {
     const { groupId } = parseInput(groupParams, request.params, 'params');
     const { userId, role } = parseInput(addMemberBody, request.body, 'body');
-    if (!(await usersExist(deps.read, [userId]))) throw new DomainError('NOT_FOUND', 'User not found');
-    const { position } = await deps.commands.addMember({ groupId, actorUserId: request.user.id, userId, role });
+    const user = await getUser(deps.read, userId);
+    if (!user) throw new DomainError('NOT_FOUND', 'User not found');
+    const { position } = await deps.commands.addMember({ groupId, actorUserId: request.user.id, userId, username: user.username, role });
     await readAfterWrite(deps, position, async () => true);
     return reply.status(201).send({ success: true, data: { group: await groupOrFail(groupId) } });
   });

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { DomainError } from '../../domain/errors.js';
-import { BROADCAST_CHANNEL, decodeBroadcast } from '../../projections/broadcasts.js';
+import { BROADCAST_CHANNEL, decodeBroadcast, forRecipient, sameForEveryone } from '../../projections/broadcasts.js';
 import type { AuthUser } from '../auth/tokens.js';
 import type { ApiDeps } from '../deps.js';
 import { toErrorBody } from '../errors.js';
@@ -27,8 +27,13 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
     decodeBroadcast(deps.read.crypto, raw).then(
       (broadcast) => {
         if (broadcast.kind === 'group') {
+          const shared = sameForEveryone(broadcast.frame) ? JSON.stringify(broadcast.frame) : null;
+          for (const client of rooms.membersOf(broadcast.groupId)) {
+            client.send(shared ?? JSON.stringify(forRecipient(broadcast.frame, client.userId)));
+          }
+        } else if (broadcast.kind === 'user') {
           const frame = JSON.stringify(broadcast.frame);
-          for (const client of rooms.membersOf(broadcast.groupId)) client.send(frame);
+          for (const client of rooms.clientsOf(broadcast.userId)) client.send(frame);
         } else if (broadcast.kind === 'member_removed') {
           for (const client of rooms.clientsOf(broadcast.userId)) {
             if (!client.joined.has(broadcast.groupId)) continue;

@@ -9,6 +9,14 @@ import type { ReadDb } from '../schema.js';
 
 export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
 
+/** The guide's ReactionSummary; `hasReacted` is always the viewer's own. */
+export interface ReactionSummary {
+  emoji: string;
+  count: number;
+  users: Array<{ userId: number; username: string }>;
+  hasReacted: boolean;
+}
+
 export interface ChatMessage {
   id: string;
   groupId: string;

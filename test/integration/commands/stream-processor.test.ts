@@ -36,7 +36,7 @@ describe('running commands', () => {
   it('decides commands that queue up together and appends them in fewer writes', async () => {
     const store = countingAppends(side.eventStore);
     const commands = commandsOn(store);
-    const { groupId } = await commands.createGroup({ ownerUserId: 1, name: 'batch' });
+    const { groupId } = await commands.createGroup({ ownerUserId: 1, ownerUsername: 'u1', name: 'batch' });
     store.appends = 0;
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => send(commands, groupId, 1, `m${i}`)));
     expect(new Set(results.map((r) => r.messageId)).size).toBe(40);
@@ -47,15 +47,15 @@ describe('running commands', () => {
 
   it('fails only the command that breaks a rule, not the others of its batch', async () => {
     const commands = commandsOn(side.eventStore);
-    const { groupId } = await commands.createGroup({ ownerUserId: 1, name: 'mixed' });
+    const { groupId } = await commands.createGroup({ ownerUserId: 1, ownerUsername: 'u1', name: 'mixed' });
     const outcomes = await Promise.allSettled([send(commands, groupId, 1, 'ok'), send(commands, groupId, 99, 'outsider'), send(commands, groupId, 1, 'ok too')]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   });
 
   it('settles conflicts between two processes writing to the same group, losing nothing', async () => {
     const [one, two] = [commandsOn(side.eventStore), commandsOn(side.eventStore)];
-    const { groupId } = await one.createGroup({ ownerUserId: 1, name: 'contended' });
-    await one.addMember({ groupId, actorUserId: 1, userId: 2, role: 'member' });
+    const { groupId } = await one.createGroup({ ownerUserId: 1, ownerUsername: 'u1', name: 'contended' });
+    await one.addMember({ groupId, actorUserId: 1, userId: 2, username: 'u2', role: 'member' });
     const sends = Array.from({ length: 30 }, (_, i) => (i % 2 ? send(one, groupId, 1, `a${i}`) : send(two, groupId, 2, `b${i}`)));
     const results = await Promise.all(sends);
     expect(new Set(results.map((r) => r.messageId)).size).toBe(30);
@@ -66,7 +66,7 @@ describe('running commands', () => {
 
   it('answers a retried clientMessageId with the original id, even from another process', async () => {
     const [one, two] = [commandsOn(side.eventStore), commandsOn(side.eventStore)];
-    const { groupId } = await one.createGroup({ ownerUserId: 1, name: 'idempotent' });
+    const { groupId } = await one.createGroup({ ownerUserId: 1, ownerUsername: 'u1', name: 'idempotent' });
     const first = await send(one, groupId, 1, 'hello', 'client-1');
     const retry = await send(two, groupId, 1, 'hello', 'client-1');
     expect(retry).toMatchObject({ messageId: first.messageId, duplicate: true, position: null });

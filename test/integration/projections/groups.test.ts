@@ -13,8 +13,8 @@ describe('groups and members', () => {
     const { groupId: ops } = await seedGroup(side, bob.userId, [], 'Ops');
     const at = new Date().toISOString();
     const { position } = await append(side, groupStreamId(design), [
-      { type: 'MemberAdded', data: { groupId: design, userId: carol.userId, role: 'member', addedBy: owner.userId, addedAt: at } },
-      { type: 'MemberAdded', data: { groupId: design, userId: bob.userId, role: 'admin', addedBy: owner.userId, addedAt: at } },
+      { type: 'MemberAdded', data: { groupId: design, userId: carol.userId, username: carol.username, role: 'member', addedBy: owner.userId, addedAt: at } },
+      { type: 'MemberAdded', data: { groupId: design, userId: bob.userId, username: bob.username, role: 'admin', addedBy: owner.userId, addedAt: at } },
       { type: 'MemberRemoved', data: { groupId: design, userId: carol.userId, removedBy: owner.userId, removedAt: at } },
     ]);
     await untilProjected(side, position);

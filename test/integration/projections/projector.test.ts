@@ -86,8 +86,8 @@ describe('checkpoints', () => {
     const [r1, r2] = [reply(), reply()];
     const at = new Date().toISOString();
     await append(side, stream, [
-      { type: 'MemberAdded', data: { groupId, userId: bob.userId, role: 'member', addedBy: owner.userId, addedAt: at } },
-      { type: 'MemberAdded', data: { groupId, userId: carol.userId, role: 'member', addedBy: owner.userId, addedAt: at } },
+      { type: 'MemberAdded', data: { groupId, userId: bob.userId, username: bob.username, role: 'member', addedBy: owner.userId, addedAt: at } },
+      { type: 'MemberAdded', data: { groupId, userId: carol.userId, username: carol.username, role: 'member', addedBy: owner.userId, addedAt: at } },
       root,
       r1,
       r2,
@@ -95,7 +95,7 @@ describe('checkpoints', () => {
     const { position } = await append(side, stream, [
       { type: 'MessageEdited', data: { groupId, messageId: r1.data.messageId, content: 'edited', editedBy: owner.userId, editedAt: at } },
       { type: 'MessageDeleted', data: { groupId, messageId: r2.data.messageId, deletedBy: owner.userId, deletedAt: at } },
-      { type: 'MemberAdded', data: { groupId, userId: bob.userId, role: 'admin', addedBy: owner.userId, addedAt: at } },
+      { type: 'MemberAdded', data: { groupId, userId: bob.userId, username: bob.username, role: 'admin', addedBy: owner.userId, addedAt: at } },
       { type: 'MemberRemoved', data: { groupId, userId: carol.userId, removedBy: owner.userId, removedAt: at } },
     ]);
     await untilProjected(side, position);
@@ -139,7 +139,7 @@ describe('broadcasts', () => {
     const at = new Date().toISOString();
     const messages = [1, 2, 3].map((n) => messageSent(groupId, owner.userId, `m${n}`));
     await append(side, stream, [
-      { type: 'MemberAdded', data: { groupId, userId: bob.userId, role: 'member', addedBy: owner.userId, addedAt: at } },
+      { type: 'MemberAdded', data: { groupId, userId: bob.userId, username: bob.username, role: 'member', addedBy: owner.userId, addedAt: at } },
     ]);
     for (const m of messages) await append(side, stream, [m]);
     const [m1, m2] = messages.map((m) => m.data.messageId);
@@ -154,7 +154,11 @@ describe('broadcasts', () => {
 
     const summary = heard
       .filter((b) => b.groupId === groupId)
-      .map((b) => (b.kind === 'group' ? `${b.frame.type}:${'message' in b.frame.payload ? b.frame.payload.message.content : b.frame.payload.messageId}` : `${b.kind}:${b.userId}`));
+      .map((b) => {
+        if (b.kind !== 'group') return `${b.kind}:${b.userId}`;
+        const payload = b.frame.payload as { message?: { content: string }; messageId?: string };
+        return `${b.frame.type}:${payload.message?.content ?? payload.messageId}`;
+      });
     expect(summary).toEqual([
       `member_added:${owner.userId}`,
       `member_added:${bob.userId}`,

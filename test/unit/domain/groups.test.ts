@@ -8,41 +8,41 @@ const given = specFor({ initialState: () => initialGroupState(G), decide, evolve
 
 const created: GroupEvent[] = [
   { type: 'GroupCreated', data: { groupId: G, name: 'Team', ownerUserId: 1, createdAt: at } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 1, role: 'owner', addedBy: 1, addedAt: at } },
+  { type: 'MemberAdded', data: { groupId: G, userId: 1, username: 'u1', role: 'owner', addedBy: 1, addedAt: at } },
 ];
 const withMember = (userId: number, role: 'admin' | 'member' = 'member'): GroupEvent => ({
   type: 'MemberAdded',
-  data: { groupId: G, userId, role, addedBy: 1, addedAt: at },
+  data: { groupId: G, userId, username: `u${userId}`, role, addedBy: 1, addedAt: at },
 });
 
 describe('creating a group', () => {
   it('makes the creator its owner', () =>
-    given([]).when({ type: 'CreateGroup', data: { groupId: G, name: 'Team', ownerUserId: 1 } }).then(created));
+    given([]).when({ type: 'CreateGroup', data: { groupId: G, name: 'Team', ownerUserId: 1, ownerUsername: 'u1' } }).then(created));
 
   it('cannot create the same group twice', () =>
-    given(created).when({ type: 'CreateGroup', data: { groupId: G, name: 'Again', ownerUserId: 2 } }).thenFails('VALIDATION_ERROR'));
+    given(created).when({ type: 'CreateGroup', data: { groupId: G, name: 'Again', ownerUserId: 2, ownerUsername: 'u2' } }).thenFails('VALIDATION_ERROR'));
 
   it('answers NOT_FOUND for commands on a group that does not exist', () =>
-    given([]).when({ type: 'AddMember', data: { actorUserId: 1, userId: 2, role: 'member' } }).thenFails('NOT_FOUND'));
+    given([]).when({ type: 'AddMember', data: { actorUserId: 1, userId: 2, username: 'u2', role: 'member' } }).thenFails('NOT_FOUND'));
 });
 
 describe('adding members', () => {
   it('lets the owner add a member', () =>
-    given(created).when({ type: 'AddMember', data: { actorUserId: 1, userId: 2, role: 'member' } }).then([withMember(2)]));
+    given(created).when({ type: 'AddMember', data: { actorUserId: 1, userId: 2, username: 'u2', role: 'member' } }).then([withMember(2)]));
 
   it('changes nothing when the member is already there with that role', () =>
-    given([...created, withMember(2)]).when({ type: 'AddMember', data: { actorUserId: 1, userId: 2, role: 'member' } }).then([]));
+    given([...created, withMember(2)]).when({ type: 'AddMember', data: { actorUserId: 1, userId: 2, username: 'u2', role: 'member' } }).then([]));
 
   it('lets an admin add members but not admins', () => {
-    given([...created, withMember(2, 'admin')]).when({ type: 'AddMember', data: { actorUserId: 2, userId: 3, role: 'member' } }).then([
-      { type: 'MemberAdded', data: { groupId: G, userId: 3, role: 'member', addedBy: 2, addedAt: at } },
+    given([...created, withMember(2, 'admin')]).when({ type: 'AddMember', data: { actorUserId: 2, userId: 3, username: 'u3', role: 'member' } }).then([
+      { type: 'MemberAdded', data: { groupId: G, userId: 3, username: 'u3', role: 'member', addedBy: 2, addedAt: at } },
     ]);
-    given([...created, withMember(2, 'admin')]).when({ type: 'AddMember', data: { actorUserId: 2, userId: 3, role: 'admin' } }).thenFails('FORBIDDEN');
+    given([...created, withMember(2, 'admin')]).when({ type: 'AddMember', data: { actorUserId: 2, userId: 3, username: 'u3', role: 'admin' } }).thenFails('FORBIDDEN');
   });
 
   it('refuses plain members and outsiders', () => {
-    given([...created, withMember(2)]).when({ type: 'AddMember', data: { actorUserId: 2, userId: 3, role: 'member' } }).thenFails('FORBIDDEN');
-    given(created).when({ type: 'AddMember', data: { actorUserId: 9, userId: 3, role: 'member' } }).thenFails('FORBIDDEN');
+    given([...created, withMember(2)]).when({ type: 'AddMember', data: { actorUserId: 2, userId: 3, username: 'u3', role: 'member' } }).thenFails('FORBIDDEN');
+    given(created).when({ type: 'AddMember', data: { actorUserId: 9, userId: 3, username: 'u3', role: 'member' } }).thenFails('FORBIDDEN');
   });
 });
 

@@ -10,9 +10,9 @@ const given = specFor({ initialState: () => initialGroupState(G), decide, evolve
 
 const group: GroupEvent[] = [
   { type: 'GroupCreated', data: { groupId: G, name: 'Team', ownerUserId: 1, createdAt: t0.toISOString() } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 1, role: 'owner', addedBy: 1, addedAt: t0.toISOString() } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 2, role: 'member', addedBy: 1, addedAt: t0.toISOString() } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 3, role: 'member', addedBy: 1, addedAt: t0.toISOString() } },
+  { type: 'MemberAdded', data: { groupId: G, userId: 1, username: 'u1', role: 'owner', addedBy: 1, addedAt: t0.toISOString() } },
+  { type: 'MemberAdded', data: { groupId: G, userId: 2, username: 'u2', role: 'member', addedBy: 1, addedAt: t0.toISOString() } },
+  { type: 'MemberAdded', data: { groupId: G, userId: 3, username: 'u3', role: 'member', addedBy: 1, addedAt: t0.toISOString() } },
 ];
 
 const send = (over: Partial<SendMessage['data']> = {}): SendMessage => ({
@@ -58,7 +58,7 @@ describe('editing', () => {
 
   it('lets the sender edit within 24 hours', () =>
     given([...group, sent()]).when(edit(), hoursLater(23.9)).then([
-      { type: 'MessageEdited', data: { groupId: G, messageId: 'm1', content: 'hello again', editedBy: 2, editedAt: hoursLater(23.9).toISOString() } },
+      { type: 'MessageEdited', data: { groupId: G, messageId: 'm1', content: 'hello again', mentions: [], editedBy: 2, editedAt: hoursLater(23.9).toISOString() } },
     ]));
 
   it('answers MESSAGE_TOO_OLD after 24 hours', () => given([...group, sent()]).when(edit(), hoursLater(24.1)).thenFails('MESSAGE_TOO_OLD'));
