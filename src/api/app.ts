@@ -10,6 +10,13 @@ import { authRoutes } from './routes/auth.js';
 import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
+import { pinRoutes } from './routes/pins.js';
+import { preferenceRoutes } from './routes/preferences.js';
+import { presenceRoutes } from './routes/presence.js';
+import { reactionRoutes } from './routes/reactions.js';
+import { threadRoutes } from './routes/threads.js';
+import { readRoutes } from './routes/reads.js';
+import { typingRoutes } from './routes/typing.js';
 import { chatGateway } from './ws/gateway.js';
 
 /** The guide's 64 KiB frame limit; content is at most 10,000 characters, so a real frame is far below it. */
@@ -30,6 +37,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, deps);
   await app.register(groupRoutes, deps);
   await app.register(messageRoutes, deps);
+  await app.register(reactionRoutes, deps);
+  await app.register(pinRoutes, deps);
+  await app.register(threadRoutes, deps);
+  await app.register(readRoutes, deps);
+  await app.register(typingRoutes, deps);
+  await app.register(presenceRoutes, deps);
+  await app.register(preferenceRoutes, deps);
   await app.register(chatGateway, deps);
   return app;
 }

@@ -4,6 +4,8 @@ import type { ReadContext } from '../projections/queries/context.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import type { PubSub } from '../infra/pubsub/port.js';
 import type { TokenService } from './auth/tokens.js';
+import type { Presence } from './presence.js';
+import type { Typing } from './typing.js';
 
 /** What the HTTP and WebSocket edge needs; the composition root builds it. */
 export interface ApiDeps {
@@ -12,6 +14,9 @@ export interface ApiDeps {
   waiter: ProjectionWaiter;
   tokens: TokenService;
   bus: PubSub;
+  /** Ephemeral state, the same for REST and WebSocket: one instance per process owns its timers. */
+  typing: Typing;
+  presence: Presence;
   logger: Logger;
   /** How long a write waits for the read models before it answers. */
   projectionWaitMs: number;

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError } from '../domain/errors.js';
+import { getMessage } from '../projections/queries/messages.js';
 import type { ApiDeps } from './deps.js';
 
 /**
@@ -24,4 +25,15 @@ export async function readAfterWrite<T>(
     }
     await sleep(50);
   }
+}
+
+/** A message as `viewerId` sees it once the read models have passed `position`: what a write answers with. */
+export function messageAfterWrite(
+  deps: Pick<ApiDeps, 'waiter' | 'projectionWaitMs' | 'logger' | 'read'>,
+  position: string | null,
+  groupId: string,
+  messageId: string,
+  viewerId: number,
+) {
+  return readAfterWrite(deps, position, () => getMessage(deps.read, groupId, messageId, viewerId));
 }

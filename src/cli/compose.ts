@@ -1,7 +1,7 @@
 /**
  * The composition root: the only place that chooses adapters, from validated configuration. Each backend falls back
  * to the embedded one when its URL is unset: PGlite under DATA_DIR for the event store and the read models (one
- * instance shared by both), in-process pub/sub and locks.
+ * instance shared by both), in-process pub/sub, locks and ephemeral state.
  */
 import { hkdfSync, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -12,8 +12,14 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import { createTokenService } from '../api/auth/tokens.js';
+import { createBroadcaster } from '../api/broadcaster.js';
+import { createPresence } from '../api/presence.js';
+import { createTyping } from '../api/typing.js';
 import { createCommands } from '../commands/index.js';
 import { GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
+import { createMemoryEphemeralStore } from '../infra/ephemeral/memory/index.js';
+import type { EphemeralStore } from '../infra/ephemeral/port.js';
+import { openRedisEphemeralStore } from '../infra/ephemeral/redis/index.js';
 import { openEsdbEventStore } from '../infra/event-store/esdb/index.js';
 import type { EventStore } from '../infra/event-store/port.js';
 import { createPgliteEventStore, openPostgresEventStore } from '../infra/event-store/postgres/index.js';
@@ -38,6 +44,7 @@ export interface Backends {
   eventStore: EventStore;
   readDb: Kysely<any>;
   bus: PubSub;
+  ephemeral: EphemeralStore;
   lock: LeaderLock;
   crypto: GroupEncryptionManager;
   masterKey: Buffer;
@@ -85,6 +92,10 @@ export async function openBackends(config: Config, logger: Logger): Promise<Back
 
     const bus = config.REDIS_URL ? await openRedisPubSub(config.REDIS_URL, { prefix: config.REDIS_PREFIX }) : createMemoryPubSub();
     closers.push(() => bus.close());
+    const ephemeral = config.REDIS_URL
+      ? await openRedisEphemeralStore(config.REDIS_URL, { prefix: config.REDIS_PREFIX })
+      : createMemoryEphemeralStore();
+    closers.push(() => ephemeral.close());
 
     const lock = !readUrl ? createMemoryLeaderLock() : isMysqlUrl(readUrl) ? openMysqlLeaderLock(readUrl) : openPostgresLeaderLock(readUrl);
 
@@ -92,8 +103,9 @@ export async function openBackends(config: Config, logger: Logger): Promise<Back
       eventStore: !esUrl ? 'pglite' : esUrl.startsWith('postgres') ? 'postgresql' : 'eventstoredb',
       readModels: !readUrl ? 'pglite' : isMysqlUrl(readUrl) ? 'mysql' : 'postgresql',
       pubsub: config.REDIS_URL ? 'redis' : 'in-process',
+      ephemeral: config.REDIS_URL ? 'redis' : 'in-process',
     };
-    return { eventStore, readDb, bus, lock, crypto, masterKey, describe, close };
+    return { eventStore, readDb, bus, ephemeral, lock, crypto, masterKey, describe, close };
   } catch (error) {
     await close();
     throw error;
@@ -103,6 +115,10 @@ export async function openBackends(config: Config, logger: Logger): Promise<Back
 export interface ServerOptions {
   /** Tests move time forward; everything else uses the wall clock. */
   clock?: () => Date;
+  /** How long a typing indicator lasts after the last start: the guide's 5 s unless a test shortens it. */
+  typingMs?: number;
+  /** How long after their last connection closes a user goes offline: 10 s unless a test shortens it. */
+  presenceGraceMs?: number;
 }
 
 export interface RunningServer {
@@ -124,6 +140,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   try {
     const projector = startProjector({ db: readDb, eventStore, crypto, bus, lock, logger });
     const waiter = createProjectionWaiter({ db: readDb, bus });
+    const ephemeralDeps = { ephemeral: backends.ephemeral, read: { db: readDb, crypto }, broadcast: createBroadcaster({ bus, crypto }), logger };
+    const typing = createTyping(ephemeralDeps, options.typingMs);
+    const presence = createPresence(ephemeralDeps, { graceMs: options.presenceGraceMs });
     const commands = createCommands({ eventStore, crypto, clock: options.clock ?? (() => new Date()), newId: randomUUID });
     const tokens = createTokenService({
       secret: jwtSecret(config, backends.masterKey),
@@ -137,6 +156,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       waiter,
       tokens,
       bus,
+      typing,
+      presence,
       logger,
       projectionWaitMs: config.PROJECTION_WAIT_MS,
       allowedOrigins: config.CORS_ORIGINS,
@@ -152,6 +173,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       url,
       async close() {
         await app.close();
+        await Promise.all([typing.close(), presence.close()]);
         await projector.stop();
         await waiter.close();
         await backends.close();

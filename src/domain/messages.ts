@@ -4,7 +4,7 @@
  */
 import { DomainError } from './errors.js';
 import type { GroupState } from './groups.js';
-import { detectMentions, validateMentions } from './mentions.js';
+import { detectMentions, mentionsOnSend } from './mentions.js';
 
 export const messageContentTypes = ['text', 'image', 'file', 'voice', 'system'] as const;
 export type MessageContentType = (typeof messageContentTypes)[number];
@@ -46,8 +46,11 @@ export interface MessageSent {
 
 export interface MessageEdited {
   type: 'MessageEdited';
-  /** `mentions`: those the new text holds (see mentions.ts), replacing the message's earlier ones. */
-  data: { groupId: string; messageId: string; content: string; mentions: MentionInfo[]; editedBy: number; editedAt: string };
+  /**
+   * `mentions`: those the new text holds (see mentions.ts), replacing the message's earlier ones. Edits recorded before
+   * mentions were derived have none and leave the earlier ones as they were.
+   */
+  data: { groupId: string; messageId: string; content: string; mentions?: MentionInfo[]; editedBy: number; editedAt: string };
 }
 
 export interface MessageDeleted {
@@ -119,7 +122,7 @@ export function decideMessage(command: MessageCommand, state: GroupState, now: D
       requireMember(state, c.senderUserId);
       if (c.clientMessageId && findByClientMessageId(state, c.senderUserId, c.clientMessageId)) return [];
       const parent = c.parentMessageId ? requireLiveMessage(state, c.parentMessageId) : null;
-      if (c.metadata?.mentions) validateMentions(c.content, c.metadata.mentions, state.members);
+      const metadata = mentionsOnSend(c.content, c.metadata, state.members);
       return [
         {
           type: 'MessageSent',
@@ -132,7 +135,7 @@ export function decideMessage(command: MessageCommand, state: GroupState, now: D
             parentMessageId: c.parentMessageId,
             threadRootId: parent ? (parent.threadRootId ?? c.parentMessageId) : null,
             clientMessageId: c.clientMessageId,
-            metadata: c.metadata,
+            metadata,
             sentAt: now.toISOString(),
           },
         },
@@ -153,7 +156,7 @@ export function decideMessage(command: MessageCommand, state: GroupState, now: D
             groupId,
             messageId: c.messageId,
             content: c.content,
-            mentions: detectMentions(c.content, [...state.members].map(([userId, m]) => ({ userId, username: m.username }))),
+            mentions: detectMentions(c.content, state.members),
             editedBy: c.editorUserId,
             editedAt: now.toISOString(),
           },

@@ -5,12 +5,15 @@ import type { GroupState } from './groups.js';
 export const MAX_DISTINCT_REACTIONS = 50;
 
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/** The longest standard sequences (a kiss with two skin tones) have 10 code points; a grapheme may pile up far more. */
+const MAX_EMOJI_CODE_POINTS = 16;
 
 /** One user-perceived character that is an emoji: skin tones, ZWJ families, flags and keycaps count as one. */
 export function isSingleEmoji(text: string): boolean {
+  if ([...text].length > MAX_EMOJI_CODE_POINTS) return false;
   const parts = [...graphemes.segment(text)];
   if (parts.length !== 1) return false;
-  return /\p{Extended_Pictographic}|\p{Regional_Indicator}{2}|\u20E3/u.test(text);
+  return /\p{Extended_Pictographic}|^\p{Regional_Indicator}{2}$|^[0-9#*]\uFE0F?\u20E3$/u.test(text);
 }
 
 export interface ReactionAdded {

@@ -33,8 +33,8 @@ export type GroupFrame =
 export type UserFrame = { type: 'chat:mention'; payload: { message: ChatMessage; groupId: string; mentionType: 'user' | 'everyone' } };
 
 export type Broadcast =
-  /** Send `frame` to every socket that joined `groupId`, through `forRecipient`. */
-  | { kind: 'group'; groupId: string; frame: GroupFrame }
+  /** Send `frame` to every socket that joined `groupId`, through `forRecipient`; none of `excludeUserId`'s (a typist's own). */
+  | { kind: 'group'; groupId: string; frame: GroupFrame; excludeUserId?: number }
   /** Send `frame` to every socket of `userId`; `groupId` names the key that seals it on the bus. */
   | { kind: 'user'; groupId: string; userId: number; frame: UserFrame }
   /** Control notices: a removed member's sockets must stop receiving the group at once. */
@@ -64,10 +64,18 @@ export async function decodeBroadcast(crypto: GroupEncryptionManager, message: s
 
 /** The frame as one recipient sees it: reaction summaries say whether that recipient is among the reactors. */
 export function forRecipient(frame: GroupFrame, userId: number): GroupFrame {
-  if (frame.type !== 'chat:reactions_updated') return frame;
-  const reactions = frame.payload.reactions.map((r) => ({ ...r, hasReacted: r.users.some((u) => u.userId === userId) }));
-  return { ...frame, payload: { ...frame.payload, reactions } };
+  const own = (reactions: ReactionSummary[]) => reactions.map((r) => ({ ...r, hasReacted: r.users.some((u) => u.userId === userId) }));
+  switch (frame.type) {
+    case 'chat:reactions_updated':
+      return { ...frame, payload: { ...frame.payload, reactions: own(frame.payload.reactions) } };
+    case 'chat:message_pinned': {
+      const { message } = frame.payload;
+      return { ...frame, payload: { ...frame.payload, message: { ...message, reactions: own(message.reactions) } } };
+    }
+    default:
+      return frame;
+  }
 }
 
 /** Whether a frame's JSON is the same for every recipient, so the gateway can serialise it once. */
-export const sameForEveryone = (frame: GroupFrame) => frame.type !== 'chat:reactions_updated';
+export const sameForEveryone = (frame: GroupFrame) => frame.type !== 'chat:reactions_updated' && frame.type !== 'chat:message_pinned';

@@ -1,7 +1,8 @@
 /** Messages of every group, stored sealed, and the chat frames members see when they change. */
 import type { Broadcast } from './broadcasts.js';
 import type { Projection } from './projector.js';
-import { openMessageBody, sealMessageBody, selectChatMessages, toChatMessage } from './queries/chat-message.js';
+import { openMessageBody, sealMessageBody, selectChatMessages } from './queries/chat-message.js';
+import { toNewChatMessage } from './queries/message-details.js';
 
 export const messagesProjection: Projection = {
   name: 'messages',
@@ -39,7 +40,7 @@ export const messagesProjection: Projection = {
             .execute();
         }
         const row = await selectChatMessages(trx).where('m.id', '=', m.messageId).executeTakeFirstOrThrow();
-        const message = await toChatMessage(crypto, row);
+        const message = await toNewChatMessage(trx, crypto, row);
         return [{ kind: 'group', groupId: m.groupId, frame: { type: 'chat:message', payload: { message, groupId: m.groupId } } }];
       }
       case 'MessageEdited': {
@@ -57,7 +58,11 @@ export const messagesProjection: Projection = {
         await trx
           .updateTable('mirror_group_messages')
           .set({
-            body_sealed: await sealMessageBody(crypto, e.groupId, e.messageId, { ...body, content: e.content }),
+            // The edit's mentions, found in its new text, replace the sent ones (none: the key goes).
+            body_sealed: await sealMessageBody(crypto, e.groupId, e.messageId, {
+              content: e.content,
+              metadata: e.mentions ? { ...body.metadata, mentions: e.mentions.length > 0 ? e.mentions : undefined } : body.metadata,
+            }),
             is_edited: true,
             edited_at: editedAt,
             updated_at: editedAt,
@@ -70,6 +75,14 @@ export const messagesProjection: Projection = {
       case 'MessageDeleted': {
         const d = event.data;
         const deletedAt = new Date(d.deletedAt);
+        const deleting = await trx
+          .selectFrom('mirror_group_messages')
+          .select(['thread_root_id', 'is_deleted'])
+          .where('group_id', '=', d.groupId)
+          .where('id', '=', d.messageId)
+          .executeTakeFirst();
+        // A deletion applied twice must not count a reply out twice.
+        if (!deleting || deleting.is_deleted) return [];
         // The text leaves the read models with the deletion; the event store keeps it for audits.
         await trx
           .updateTable('mirror_group_messages')
@@ -77,6 +90,15 @@ export const messagesProjection: Projection = {
           .where('group_id', '=', d.groupId)
           .where('id', '=', d.messageId)
           .execute();
+        // The root counts the replies people can still read, as the thread's "N replies" shows them.
+        if (deleting.thread_root_id) {
+          await trx
+            .updateTable('mirror_group_messages')
+            .set((s) => ({ thread_reply_count: s('thread_reply_count', '-', 1) }))
+            .where('group_id', '=', d.groupId)
+            .where('id', '=', deleting.thread_root_id)
+            .execute();
+        }
         const payload = { messageId: d.messageId, groupId: d.groupId, deletedBy: d.deletedBy };
         return [{ kind: 'group', groupId: d.groupId, frame: { type: 'chat:message_deleted', payload } }];
       }

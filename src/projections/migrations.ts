@@ -216,9 +216,22 @@ const chatFeatures: Migration = {
   },
 };
 
+/** How far the projections that count (reads, mentions) have got in each stream: see stream-revisions.ts. */
+const streamRevisions: Migration = {
+  async up(db) {
+    await createTable(db, 'mirror_projection_stream_revisions')
+      .addColumn('projection', 'varchar(64)', (c) => c.notNull())
+      .addColumn('stream_id', 'varchar(128)', (c) => c.notNull())
+      .addColumn('revision', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('mirror_projection_stream_revisions_pk', ['projection', 'stream_id'])
+      .execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_chat_core': chatCore,
   '0002_chat_features': chatFeatures,
+  '0003_reads': streamRevisions,
 };
 
 /** Brings the read database up to date; safe to run from several processes at once (the Migrator locks). */

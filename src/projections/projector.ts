@@ -16,7 +16,12 @@ import type { PubSub } from '../infra/pubsub/port.js';
 import { isUniqueViolation } from '../infra/sql/dialect.js';
 import { BROADCAST_CHANNEL, encodeBroadcast, type Broadcast } from './broadcasts.js';
 import { groupsProjection } from './groups.js';
+import { mentionsProjection } from './mentions.js';
 import { messagesProjection } from './messages.js';
+import { pinsProjection } from './pins.js';
+import { preferencesProjection } from './preferences.js';
+import { reactionsProjection } from './reactions.js';
+import { readsProjection } from './reads.js';
 import type { ReadDb, ReadTransaction } from './schema.js';
 import { usersProjection } from './users.js';
 
@@ -50,8 +55,11 @@ export interface Projection {
   apply(trx: ReadTransaction, event: ProjectedEvent, ctx: ProjectionContext): Promise<Broadcast[]>;
 }
 
-/** Each event goes through them in this order: messages name their senders, so users come first. */
-export const projections: readonly Projection[] = [usersProjection, groupsProjection, messagesProjection];
+/**
+ * Each event goes through them in this order: messages name their senders, so users come first; reads and mentions
+ * count over the member and message rows the groups and messages projections have written for the same event.
+ */
+export const projections: readonly Projection[] = [usersProjection, groupsProjection, messagesProjection, reactionsProjection, pinsProjection, readsProjection, mentionsProjection, preferencesProjection];
 
 type LogFn = (fields: Record<string, unknown>, message: string) => void;
 export interface ProjectorLogger {

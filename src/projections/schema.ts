@@ -6,6 +6,7 @@ import type { ColumnType, Kysely, Transaction } from 'kysely';
 import type { MemberRole } from '../domain/groups.js';
 import type { MessageContentType } from '../domain/messages.js';
 import type { NotifyLevel } from '../domain/preferences.js';
+import type { PresenceStatus } from '../infra/ephemeral/port.js';
 
 type Timestamp = ColumnType<Date, Date, Date>;
 /** MySQL has no boolean type: its tinyint(1) comes back as 0 or 1. */
@@ -69,6 +70,13 @@ export interface ProjectionCheckpointsTable {
   /** The global log position of the last event applied; '' before the first. */
   position: string;
   updated_at: Timestamp;
+}
+
+/** The last event of each stream a counting projection has applied (see stream-revisions.ts). */
+export interface ProjectionStreamRevisionsTable {
+  projection: string;
+  stream_id: string;
+  revision: ColumnType<number | string | bigint, number, number>;
 }
 
 export interface MessageReadsTable {
@@ -157,7 +165,7 @@ export interface DeliveryQueueTable {
   updated_at: Timestamp;
 }
 
-export type PresenceStatus = 'online' | 'away' | 'busy' | 'offline';
+export type { PresenceStatus };
 
 export interface ReadModels {
   mirror_users: UsersTable;
@@ -165,6 +173,7 @@ export interface ReadModels {
   mirror_group_members: GroupMembersTable;
   mirror_group_messages: GroupMessagesTable;
   mirror_projection_checkpoints: ProjectionCheckpointsTable;
+  mirror_projection_stream_revisions: ProjectionStreamRevisionsTable;
   mirror_group_message_reads: MessageReadsTable;
   mirror_group_message_reactions: MessageReactionsTable;
   mirror_group_chat_attachments: ChatAttachmentsTable;

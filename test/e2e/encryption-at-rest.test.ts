@@ -62,9 +62,10 @@ it('keeps the key-encryption key in DATA_DIR, readable by its owner only, when n
   }
 });
 
-it('keeps message and edit text out of every file, database row and log line', async () => {
+it('keeps message, edit and pin-note text out of every file, database row and log line', async () => {
   const sentMarker = `SENT-MARKER-${randomBytes(8).toString('hex')}`;
   const editMarker = `EDIT-MARKER-${randomBytes(8).toString('hex')}`;
+  const pinMarker = `PIN-MARKER-${randomBytes(8).toString('hex')}`;
   const alice = await registerUser(server.url, 'alice');
   const bob = await registerUser(server.url, 'bob');
   const groupId = await groupWith(alice, [bob]);
@@ -72,17 +73,21 @@ it('keeps message and edit text out of every file, database row and log line', a
   const reply = await bob.api.post(`/mirror/api/groups/${groupId}/chat/messages`, { content: `re: ${sentMarker}`, parentMessageId: sent.body.data.message.id });
   expect(reply.status).toBe(201);
   await alice.api.put(`/mirror/api/groups/${groupId}/chat/messages/${sent.body.data.message.id}`, { content: `edited ${editMarker}` });
+  const pin = await bob.api.post(`/mirror/api/groups/${groupId}/chat/messages/${sent.body.data.message.id}/pin`, { note: `pinned ${pinMarker}` });
+  expect(pin.status).toBe(200);
 
   const listed = await bob.api.get(`/mirror/api/groups/${groupId}/chat/messages`);
   const contents = listed.body.data.messages.map((m: any) => m.content);
   expect(contents).toContain(`edited ${editMarker}`);
   expect(contents).toContain(`re: ${sentMarker}`);
+  const pinned = await alice.api.get(`/mirror/api/groups/${groupId}/chat/pinned`);
+  expect(pinned.body.data.messages[0].metadata.pinNote).toBe(`pinned ${pinMarker}`);
 
   const rows = await databaseText();
   await server.close();
   stopped = true;
 
-  for (const marker of [sentMarker, editMarker]) {
+  for (const marker of [sentMarker, editMarker, pinMarker]) {
     expect(rows.includes(marker), `marker in a database row`).toBe(false);
     expect(server.logs.filter((line) => line.includes(marker)), 'marker in a log line').toEqual([]);
     for (const file of await filesUnder(server.backends.dataDir)) {

@@ -1,10 +1,10 @@
 /** The guide's "Messages" endpoints under /mirror/api/groups/:groupId/chat. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { getMessage, listMessages } from '../../projections/queries/messages.js';
+import { listMessages } from '../../projections/queries/messages.js';
 import { requireAuth } from '../auth/authenticate.js';
 import type { ApiDeps } from '../deps.js';
-import { readAfterWrite } from '../read-after-write.js';
+import { messageAfterWrite } from '../read-after-write.js';
 import { editMessageBody, groupIdSchema, listMessagesQuery, messageIdSchema, sendMessageBody } from '../schemas/messages.js';
 import { parseInput } from '../validation.js';
 import { requireMember } from './access.js';
@@ -16,14 +16,12 @@ const messageParams = z.strictObject({ groupId: groupIdSchema, messageId: messag
 export async function messageRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   requireAuth(app, deps.tokens);
   const base = '/mirror/api/groups/:groupId/chat/messages';
-  const messageAfter = (groupId: string, messageId: string, position: string | null) =>
-    readAfterWrite(deps, position, () => getMessage(deps.read, groupId, messageId));
 
   app.get(base, async (request) => {
     const { groupId } = parseInput(groupParams, request.params, 'params');
     const query = parseInput(listMessagesQuery, request.query, 'query');
     await requireMember(deps.read, groupId, request.user.id);
-    return { success: true, data: await listMessages(deps.read, { groupId, ...query }) };
+    return { success: true, data: await listMessages(deps.read, { groupId, viewerId: request.user.id, ...query }) };
   });
 
   app.post(base, async (request, reply) => {
@@ -37,12 +35,12 @@ export async function messageRoutes(app: FastifyInstance, deps: ApiDeps): Promis
     const { groupId, messageId } = parseInput(messageParams, request.params, 'params');
     const { content } = parseInput(editMessageBody, request.body, 'body');
     const { position } = await deps.commands.editMessage({ groupId, messageId, editorUserId: request.user.id, content });
-    return { success: true, data: { message: await messageAfter(groupId, messageId, position) } };
+    return { success: true, data: { message: await messageAfterWrite(deps, position, groupId, messageId, request.user.id) } };
   });
 
   app.delete(`${base}/:messageId`, async (request) => {
     const { groupId, messageId } = parseInput(messageParams, request.params, 'params');
     const { position } = await deps.commands.deleteMessage({ groupId, messageId, actorUserId: request.user.id });
-    return { success: true, data: { message: await messageAfter(groupId, messageId, position) } };
+    return { success: true, data: { message: await messageAfterWrite(deps, position, groupId, messageId, request.user.id) } };
   });
 }

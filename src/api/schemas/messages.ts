@@ -18,7 +18,8 @@ const span = { startIndex: z.number().int().min(0), endIndex: z.number().int().m
 const metadataSchema = z
   .strictObject({
     mentions: z
-      .array(z.strictObject({ userId: z.number().int().positive(), username: z.string().min(1).max(64), type: z.enum(['user', 'everyone', 'role']), ...span }))
+      // @everyone names nobody in particular: its userId may be 0, as the server's own derived mentions have it.
+      .array(z.strictObject({ userId: z.number().int().min(0), username: z.string().min(1).max(64), type: z.enum(['user', 'everyone', 'role']), ...span }))
       .max(100)
       .optional(),
     links: z

@@ -1,6 +1,8 @@
 /** Client → server frames of the guide's "WebSocket Protocol" section, one schema each. */
 import { z } from 'zod';
 import { groupIdSchema, sendMessageFields } from '../schemas/messages.js';
+import { presenceFields } from '../schemas/presence.js';
+import { markReadFields } from '../schemas/reads.js';
 
 const requestId = z.string().min(1).max(100);
 const groupOnly = z.strictObject({ groupId: groupIdSchema });
@@ -13,6 +15,20 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
     type: z.literal('chat:send_message'),
     payload: z.strictObject({ groupId: groupIdSchema, ...sendMessageFields }),
     requestId,
+  }),
+  // No answer on success (the guide defines none); the reader's sockets in the group get chat:message_read.
+  z.strictObject({
+    type: z.literal('chat:mark_read'),
+    payload: z.strictObject({ groupId: groupIdSchema, ...markReadFields }),
+    requestId: requestId.optional(),
+  }),
+  // Typing and presence answer nothing on success either: members hear chat:typing or chat:presence.
+  z.strictObject({ type: z.literal('chat:typing_start'), payload: groupOnly, requestId: requestId.optional() }),
+  z.strictObject({ type: z.literal('chat:typing_stop'), payload: groupOnly, requestId: requestId.optional() }),
+  z.strictObject({
+    type: z.literal('chat:presence_update'),
+    payload: z.strictObject({ groupId: groupIdSchema, ...presenceFields }),
+    requestId: requestId.optional(),
   }),
 ]);
 

@@ -11,6 +11,7 @@ import type { AuthUser } from '../auth/tokens.js';
 import type { ApiDeps } from '../deps.js';
 import { toErrorBody } from '../errors.js';
 import { requireMember } from '../routes/access.js';
+import { markRead } from '../routes/reads.js';
 import { sendMessage } from '../routes/send-message.js';
 import { parseInput } from '../validation.js';
 import { clientFrameSchema, knownFrameTypes, requestIdOf, type ClientFrame } from './frames.js';
@@ -29,6 +30,7 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
         if (broadcast.kind === 'group') {
           const shared = sameForEveryone(broadcast.frame) ? JSON.stringify(broadcast.frame) : null;
           for (const client of rooms.membersOf(broadcast.groupId)) {
+            if (client.userId === broadcast.excludeUserId) continue;
             client.send(shared ?? JSON.stringify(forRecipient(broadcast.frame, client.userId)));
           }
         } else if (broadcast.kind === 'user') {
@@ -50,12 +52,16 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
   app.get('/mirror/groups/chat', { websocket: true }, (socket: WebSocket, request: FastifyRequest) => {
     const token = (request.query as { token?: unknown }).token;
     let client: ChatClient | undefined;
+    let connectionId: string | undefined;
     let expiry: NodeJS.Timeout | undefined;
     // Frames that arrive while the token is being checked wait behind it.
     let queue: Promise<unknown> = authenticate(typeof token === 'string' ? token : '').then(
       (user) => {
+        // Closed while the token was checked: its close handler has run, so nothing registered now would be undone.
+        if (socket.readyState !== socket.OPEN) return undefined;
         client = { userId: user.id, joined: new Set(), send: (frame) => socket.readyState === socket.OPEN && socket.send(frame) };
         rooms.connect(client);
+        connectionId = deps.presence.connected(user.id);
         armExpiry(user.exp);
         return user;
       },
@@ -79,6 +85,7 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
     socket.on('close', () => {
       clearTimeout(expiry);
       if (client) rooms.disconnect(client);
+      if (connectionId) deps.presence.disconnected(connectionId);
     });
   });
 
@@ -132,6 +139,18 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
         client.send(JSON.stringify({ type: 'chat:message_sent', payload: { message, groupId }, requestId: frame.requestId }));
         return;
       }
+      case 'chat:typing_start':
+        await deps.typing.start(frame.payload.groupId, user);
+        return;
+      case 'chat:typing_stop':
+        await deps.typing.stop(frame.payload.groupId, user);
+        return;
+      case 'chat:presence_update':
+        await deps.presence.setStatus(frame.payload.groupId, user.id, frame.payload.status);
+        return;
+      case 'chat:mark_read':
+        await markRead(deps, { groupId: frame.payload.groupId, userId: user.id, messageIds: frame.payload.messageIds });
+        return;
     }
   }
 }

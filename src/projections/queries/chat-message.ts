@@ -17,6 +17,28 @@ export interface ReactionSummary {
   hasReacted: boolean;
 }
 
+/** The guide's ReplyPreview: the parent of a reply as it reads now (~100 characters, '' once deleted). */
+export interface ReplyPreview {
+  messageId: string;
+  senderUsername: string;
+  content: string;
+}
+
+/** The guide's MessageMetadata: what the sender wrote, and what the server adds when the message is read. */
+export interface ChatMessageMetadata extends MessageMetadata {
+  replyPreview?: ReplyPreview;
+  pinNote?: string | null;
+  pinnedAt?: string | null;
+  pinnedBy?: number | null;
+}
+
+/** What a message shows besides its own row; message-details.ts loads it for a whole page at once. */
+export interface MessageDetails {
+  reactions: ReactionSummary[];
+  readBy: number[];
+  metadata: ChatMessageMetadata;
+}
+
 export interface ChatMessage {
   id: string;
   groupId: string;
@@ -29,7 +51,7 @@ export interface ChatMessage {
   threadRootId: string | null;
   threadReplyCount: number;
   /** {} once deleted. */
-  metadata: MessageMetadata;
+  metadata: ChatMessageMetadata;
   status: MessageStatus;
   isEdited: boolean;
   editedAt: string | null;
@@ -39,6 +61,8 @@ export interface ChatMessage {
   clientMessageId: string | null;
   createdAt: string;
   updatedAt: string;
+  reactions: ReactionSummary[];
+  readBy: number[];
 }
 
 /** What body_sealed holds: everything about a message that may quote what people wrote. */
@@ -97,7 +121,7 @@ export type ChatMessageRow = Awaited<ReturnType<ReturnType<typeof selectChatMess
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
-export async function toChatMessage(crypto: GroupEncryptionManager, row: ChatMessageRow): Promise<ChatMessage> {
+export async function toChatMessage(crypto: GroupEncryptionManager, row: ChatMessageRow, details: MessageDetails): Promise<ChatMessage> {
   const body: MessageBody =
     row.body_sealed && !row.is_deleted
       ? await openMessageBody(crypto, row.group_id, row.id, row.body_sealed)
@@ -112,7 +136,7 @@ export async function toChatMessage(crypto: GroupEncryptionManager, row: ChatMes
     parentMessageId: row.parent_message_id,
     threadRootId: row.thread_root_id,
     threadReplyCount: row.thread_reply_count,
-    metadata: body.metadata,
+    metadata: { ...body.metadata, ...details.metadata },
     status: row.status,
     isEdited: Boolean(row.is_edited),
     editedAt: iso(row.edited_at),
@@ -122,5 +146,7 @@ export async function toChatMessage(crypto: GroupEncryptionManager, row: ChatMes
     clientMessageId: row.client_message_id,
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
+    reactions: details.reactions,
+    readBy: details.readBy,
   };
 }

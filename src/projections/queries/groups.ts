@@ -20,9 +20,11 @@ export interface Group extends GroupSummary {
   members: GroupMember[];
 }
 
-/** A group as one of its member lists it: with that member's own role. */
+/** A group as one of its member lists it: with that member's own role and unread counts. */
 export interface MemberGroup extends GroupSummary {
   role: MemberRole;
+  unreadCount: number;
+  unreadMentionCount: number;
 }
 
 type Db = Pick<ReadContext, 'db'>;
@@ -59,12 +61,12 @@ export async function listGroupsOf(ctx: Db, userId: number): Promise<MemberGroup
   const rows = await readDb(ctx)
     .selectFrom('mirror_group_members as gm')
     .innerJoin('mirror_groups as g', 'g.id', 'gm.group_id')
-    .select(['g.id', 'g.name', 'g.owner_user_id', 'g.created_at', 'g.updated_at', 'gm.role'])
+    .select(['g.id', 'g.name', 'g.owner_user_id', 'g.created_at', 'g.updated_at', 'gm.role', 'gm.unread_count', 'gm.unread_mention_count'])
     .where('gm.user_id', '=', userId)
     .orderBy('g.created_at', 'desc')
     .orderBy('g.id')
     .execute();
-  return rows.map((row) => ({ ...summary(row), role: row.role }));
+  return rows.map((row) => ({ ...summary(row), role: row.role, unreadCount: row.unread_count, unreadMentionCount: row.unread_mention_count }));
 }
 
 /** The member's role, or null when `userId` is not (or no longer) a member. */

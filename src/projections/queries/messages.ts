@@ -1,13 +1,15 @@
 import { DomainError } from '../../domain/errors.js';
-import { selectChatMessages, toChatMessage, type ChatMessage } from './chat-message.js';
+import { selectChatMessages, type ChatMessage } from './chat-message.js';
 import { readDb, type ReadContext } from './context.js';
+import { toChatMessages } from './message-details.js';
 
-export async function getMessage(ctx: ReadContext, groupId: string, messageId: string): Promise<ChatMessage | null> {
+/** The message as `viewerId` sees it (reactions say whether they reacted). */
+export async function getMessage(ctx: ReadContext, groupId: string, messageId: string, viewerId: number): Promise<ChatMessage | null> {
   const row = await selectChatMessages(readDb(ctx))
     .where('m.group_id', '=', groupId)
     .where('m.id', '=', messageId)
     .executeTakeFirst();
-  return row ? toChatMessage(ctx.crypto, row) : null;
+  return row ? (await toChatMessages(readDb(ctx), ctx.crypto, [row], viewerId))[0]! : null;
 }
 
 export interface ListMessagesInput {
@@ -16,6 +18,10 @@ export interface ListMessagesInput {
   cursor?: string | null;
   limit: number;
   direction: 'before' | 'after';
+  /** Whose `hasReacted` the messages carry. */
+  viewerId: number;
+  /** Only the replies of the thread with this root (see threads.ts). */
+  threadRootId?: string;
 }
 
 /** The guide's PaginatedMessages. */
@@ -30,21 +36,23 @@ export interface MessagePage {
  */
 export async function listMessages(ctx: ReadContext, input: ListMessagesInput): Promise<MessagePage> {
   const db = readDb(ctx);
-  const { groupId, cursor, limit, direction } = input;
+  const { groupId, cursor, limit, direction, viewerId, threadRootId } = input;
   const before = direction === 'before';
 
   let query = selectChatMessages(db)
     .where('m.group_id', '=', groupId)
     .orderBy('m.seq', before ? 'desc' : 'asc')
     .limit(limit + 1);
+  if (threadRootId) query = query.where('m.thread_root_id', '=', threadRootId);
   if (cursor) {
     const anchor = await db
       .selectFrom('mirror_group_messages')
       .select('seq')
       .where('group_id', '=', groupId)
       .where('id', '=', cursor)
+      .$if(threadRootId !== undefined, (q) => q.where('thread_root_id', '=', threadRootId!))
       .executeTakeFirst();
-    if (!anchor) throw new DomainError('NOT_FOUND', 'Cursor message not found in this group');
+    if (!anchor) throw new DomainError('NOT_FOUND', `Cursor message not found in this ${threadRootId ? 'thread' : 'group'}`);
     query = query.where('m.seq', before ? '<' : '>', Number(anchor.seq));
   }
 
@@ -52,7 +60,7 @@ export async function listMessages(ctx: ReadContext, input: ListMessagesInput): 
   const hasMore = rows.length > limit;
   const page = rows.slice(0, limit);
   if (before) page.reverse();
-  const messages = await Promise.all(page.map((row) => toChatMessage(ctx.crypto, row)));
+  const messages = await toChatMessages(db, ctx.crypto, page, viewerId);
 
   const oldest = messages[0]?.id ?? null;
   const newest = messages[messages.length - 1]?.id ?? null;

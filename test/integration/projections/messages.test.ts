@@ -33,13 +33,13 @@ describe('message history', () => {
   });
 
   const page = async (cursor: string | null, direction: 'before' | 'after', limit = 3) => {
-    const { messages, pagination } = await listMessages(side, { groupId, cursor, direction, limit });
+    const { messages, pagination } = await listMessages(side, { groupId, cursor, direction, limit, viewerId: alice.userId });
     return { contents: messages.map((m) => m.content), pagination };
   };
   const id = (n: number) => ids[n - 1]!;
 
   it('shows a message as the guide describes it', async () => {
-    const message = await getMessage(side, groupId, id(1));
+    const message = await getMessage(side, groupId, id(1), alice.userId);
     expect(message).toEqual({
       id: id(1),
       groupId,
@@ -60,8 +60,10 @@ describe('message history', () => {
       clientMessageId: null,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
       updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      reactions: [],
+      readBy: [],
     });
-    expect(await getMessage(side, groupId, 'no-such-message')).toBeNull();
+    expect(await getMessage(side, groupId, 'no-such-message', alice.userId)).toBeNull();
   });
 
   it('pages backwards from the newest message, oldest first within each page', async () => {
@@ -106,7 +108,7 @@ describe('message history', () => {
     const { groupId: otherGroup } = await seedGroup(side, alice.userId);
     const [elsewhere] = await sendAll(otherGroup, alice.userId, ['elsewhere']);
     for (const cursor of ['no-such-message', elsewhere!]) {
-      const listing = listMessages(side, { groupId, cursor, direction: 'before', limit: 10 });
+      const listing = listMessages(side, { groupId, cursor, direction: 'before', limit: 10, viewerId: alice.userId });
       await expect(listing).rejects.toBeInstanceOf(DomainError);
       await expect(listing).rejects.toMatchObject({ code: 'NOT_FOUND' });
     }
@@ -132,7 +134,7 @@ describe('edits, deletions and threads', () => {
     ]);
     await untilProjected(side, position);
 
-    expect(await getMessage(side, groupId, root.data.messageId)).toMatchObject({
+    expect(await getMessage(side, groupId, root.data.messageId, bob.userId)).toMatchObject({
       content: '',
       metadata: {},
       isDeleted: true,
@@ -140,7 +142,7 @@ describe('edits, deletions and threads', () => {
       updatedAt: at,
       threadReplyCount: 2,
     });
-    expect(await getMessage(side, groupId, first.data.messageId)).toMatchObject({
+    expect(await getMessage(side, groupId, first.data.messageId, bob.userId)).toMatchObject({
       content: 'first reply, edited',
       metadata: { mentions },
       isEdited: true,
@@ -148,7 +150,7 @@ describe('edits, deletions and threads', () => {
       parentMessageId: root.data.messageId,
       threadRootId: root.data.messageId,
     });
-    expect(await getMessage(side, groupId, second.data.messageId)).toMatchObject({ content: 'second reply', isEdited: false });
+    expect(await getMessage(side, groupId, second.data.messageId, bob.userId)).toMatchObject({ content: 'second reply', isEdited: false });
   });
 });
 
@@ -168,7 +170,7 @@ describe('encryption at rest', () => {
       },
     ]);
     await untilProjected(side, position);
-    expect((await getMessage(side, groupId, sent.data.messageId))?.content).toBe(`${marker}-edited`);
+    expect((await getMessage(side, groupId, sent.data.messageId, alice.userId))?.content).toBe(`${marker}-edited`);
 
     const schema = sqlFlavor(side.db) === 'mysql' ? sql`database()` : sql`current_schema()`;
     const { rows: tables } = await sql<{ name: string }>`

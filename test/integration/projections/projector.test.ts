@@ -28,9 +28,12 @@ afterAll(async () => {
 
 const leading = (logs: Array<{ message: string }>) => logs.some((l) => l.message === 'projector: leading');
 
+/** Whose `hasReacted` the reads below carry: nobody's, as no test here is about a viewer. */
+const NOBODY = 0;
+
 /** Everything a reader can see of a group: its members and its whole history. */
 async function groupAsRead(groupId: string) {
-  const { messages } = await listMessages(side, { groupId, direction: 'after', limit: 100 });
+  const { messages } = await listMessages(side, { groupId, direction: 'after', limit: 100, viewerId: NOBODY });
   return { group: await getGroup(side, groupId), messages };
 }
 
@@ -110,7 +113,8 @@ describe('checkpoints', () => {
 
     expect(await groupAsRead(groupId)).toEqual(once);
     expect(once.messages.map((m) => m.content)).toEqual(['root', 'edited', '']);
-    expect(once.messages[0]!.threadReplyCount).toBe(2);
+    // Two replies, one of them deleted: counted in once and out once, however often the events are applied.
+    expect(once.messages[0]!.threadReplyCount).toBe(1);
     expect(once.group!.members.map((m) => [m.userId, m.role])).toEqual([
       [owner.userId, 'owner'],
       [bob.userId, 'admin'],
@@ -128,7 +132,7 @@ describe('broadcasts', () => {
     await bus.subscribe(BROADCAST_CHANNEL, (wire) => {
       void decodeBroadcast(side.crypto, wire).then(async (b) => {
         if (b.kind === 'group' && b.frame.type === 'chat:message') {
-          visibleWhenHeard.push((await getMessage(side, b.groupId, b.frame.payload.message.id)) !== null);
+          visibleWhenHeard.push((await getMessage(side, b.groupId, b.frame.payload.message.id, NOBODY)) !== null);
         }
       });
     });
@@ -268,7 +272,7 @@ describe('failures', () => {
       await moveMessagesTable('mirror_group_messages_away', 'mirror_group_messages');
       moved = false;
       await untilProjected(side, dave.position);
-      expect(await getMessage(side, groupId, sent.data.messageId)).toMatchObject({ content: 'held up' });
+      expect(await getMessage(side, groupId, sent.data.messageId, NOBODY)).toMatchObject({ content: 'held up' });
       expect(await getUser(side, dave.userId)).not.toBeNull();
     } finally {
       await projector.stop();

@@ -1,0 +1,163 @@
+/**
+ * Who each message mentions (one row per member reached; @everyone reaches the members of the moment, sender aside),
+ * each member's count of unread mentions, and the `chat:mention` frame to every member a message newly mentions.
+ * A mention counts while its message is neither deleted nor read by the one mentioned; editing it out (or deleting
+ * the message) takes it off the count, editing it in puts it on. Reading lowers the count in reads.ts.
+ */
+import { mentionedUserIds } from '../domain/mentions.js';
+import type { MentionInfo, MessageEdited } from '../domain/messages.js';
+import type { Broadcast } from './broadcasts.js';
+import type { Projection, ProjectionContext } from './projector.js';
+import { selectChatMessages } from './queries/chat-message.js';
+import { toChatMessages } from './queries/message-details.js';
+import type { ReadTransaction } from './schema.js';
+import { firstApplication } from './stream-revisions.js';
+
+type MentionType = 'user' | 'everyone';
+
+/** Members per statement: an @everyone in a large group stays far below every driver's limit on bound parameters. */
+const CHUNK = 1000;
+
+const NAME = 'mentions';
+const counted = new Set(['MessageSent', 'MessageEdited', 'MessageDeleted', 'MemberAdded']);
+
+export const mentionsProjection: Projection = {
+  name: NAME,
+  async apply(trx, projected, ctx) {
+    const { event } = projected;
+    if (!counted.has(event.type) || !(await firstApplication(trx, NAME, projected))) return [];
+    switch (event.type) {
+      case 'MessageSent': {
+        const m = event.data;
+        const reached = await reachedBy(trx, m.groupId, m.metadata?.mentions ?? [], m.senderUserId);
+        return mention(trx, ctx, m.groupId, m.messageId, reached, new Date(m.sentAt));
+      }
+      case 'MessageEdited':
+        return messageEdited(trx, ctx, event.data);
+      case 'MessageDeleted': {
+        const d = event.data;
+        await changeUnreadMentions(trx, d.groupId, d.messageId, mentionedIn(trx, d.messageId), -1);
+        await trx.deleteFrom('mirror_group_message_mentions').where('message_id', '=', d.messageId).execute();
+        return [];
+      }
+      case 'MemberAdded': {
+        const { groupId, userId } = event.data;
+        // A member who comes back finds the mentions of live messages they have still not read.
+        const unread = await trx
+          .selectFrom('mirror_group_message_mentions as mm')
+          .select((s) => s.fn.countAll<number | string | bigint>().as('n'))
+          .where('mm.group_id', '=', groupId)
+          .where('mm.mentioned_user_id', '=', userId)
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('mirror_group_message_reads as r').select('r.message_id').whereRef('r.message_id', '=', 'mm.message_id').where('r.user_id', '=', userId))),
+          )
+          .executeTakeFirstOrThrow();
+        await trx
+          .updateTable('mirror_group_members')
+          .set({ unread_mention_count: Number(unread.n) })
+          .where('group_id', '=', groupId)
+          .where('user_id', '=', userId)
+          .execute();
+        return [];
+      }
+      default:
+        return [];
+    }
+  },
+};
+
+/** Whom `mentions` reach among the group's members now; the member list is read only for an @everyone. */
+async function reachedBy(trx: ReadTransaction, groupId: string, mentions: readonly MentionInfo[], senderUserId: number) {
+  if (mentions.length === 0) return new Map<number, MentionType>();
+  const members = mentions.some((m) => m.type === 'everyone')
+    ? (await trx.selectFrom('mirror_group_members').select('user_id').where('group_id', '=', groupId).execute()).map((r) => r.user_id)
+    : [];
+  return mentionedUserIds(mentions, members, senderUserId);
+}
+
+/** The edit's mentions replace the message's: those edited out leave the counts, those edited in join them. */
+async function messageEdited(trx: ReadTransaction, ctx: ProjectionContext, e: MessageEdited['data']): Promise<Broadcast[]> {
+  if (!e.mentions) return [];
+  const message = await trx
+    .selectFrom('mirror_group_messages')
+    .select(['sender_user_id', 'is_deleted'])
+    .where('group_id', '=', e.groupId)
+    .where('id', '=', e.messageId)
+    .executeTakeFirst();
+  if (!message || message.is_deleted) return [];
+  const reached = await reachedBy(trx, e.groupId, e.mentions, message.sender_user_id);
+  const before = new Map(
+    (await mentionedIn(trx, e.messageId).select('mention_type').execute()).map((r) => [r.mentioned_user_id, r.mention_type]),
+  );
+
+  const gone = [...before.keys()].filter((userId) => !reached.has(userId));
+  if (gone.length > 0) {
+    await changeUnreadMentions(trx, e.groupId, e.messageId, gone, -1);
+    await trx.deleteFrom('mirror_group_message_mentions').where('message_id', '=', e.messageId).where('mentioned_user_id', 'in', gone).execute();
+  }
+  // Still mentioned, now by name rather than through @everyone or the other way round: rare, so one row at a time.
+  for (const [userId, type] of reached) {
+    if (!before.has(userId) || before.get(userId) === type) continue;
+    await trx
+      .updateTable('mirror_group_message_mentions')
+      .set({ mention_type: type })
+      .where('message_id', '=', e.messageId)
+      .where('mentioned_user_id', '=', userId)
+      .execute();
+  }
+  const added = new Map([...reached].filter(([userId]) => !before.has(userId)));
+  return mention(trx, ctx, e.groupId, e.messageId, added, new Date(e.editedAt));
+}
+
+/** Records new mentions of a message, counts them as unread where the message is, and tells each member reached. */
+async function mention(
+  trx: ReadTransaction,
+  { crypto }: ProjectionContext,
+  groupId: string,
+  messageId: string,
+  reached: Map<number, MentionType>,
+  at: Date,
+): Promise<Broadcast[]> {
+  if (reached.size === 0) return [];
+  const rows = [...reached].map(([userId, type]) => ({
+    message_id: messageId,
+    mentioned_user_id: userId,
+    group_id: groupId,
+    mention_type: type,
+    created_at: at,
+  }));
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const chunk = rows.slice(i, i + CHUNK);
+    await trx.insertInto('mirror_group_message_mentions').values(chunk).execute();
+    await changeUnreadMentions(trx, groupId, messageId, chunk.map((r) => r.mentioned_user_id), +1);
+  }
+  const row = await selectChatMessages(trx).where('m.id', '=', messageId).executeTakeFirstOrThrow();
+  const [message] = await toChatMessages(trx, crypto, [row], null);
+  return [...reached].map(([userId, mentionType]) => {
+    // Each recipient sees whether they reacted, as in every other ChatMessage they get.
+    const reactions = message!.reactions.map((r) => ({ ...r, hasReacted: r.users.some((u) => u.userId === userId) }));
+    return { kind: 'user', groupId, userId, frame: { type: 'chat:mention', payload: { message: { ...message!, reactions }, groupId, mentionType } } };
+  });
+}
+
+/** The mention rows of one message (narrow further, or select more, at the call). */
+const mentionedIn = (trx: ReadTransaction, messageId: string) =>
+  trx.selectFrom('mirror_group_message_mentions').select('mentioned_user_id').where('message_id', '=', messageId);
+
+/** Moves the unread-mention count of `users` who have not read the message (a read one no longer counts). */
+async function changeUnreadMentions(
+  trx: ReadTransaction,
+  groupId: string,
+  messageId: string,
+  users: number[] | ReturnType<typeof mentionedIn>,
+  by: 1 | -1,
+): Promise<void> {
+  if (Array.isArray(users) && users.length === 0) return;
+  await trx
+    .updateTable('mirror_group_members')
+    .set((s) => ({ unread_mention_count: s('unread_mention_count', by > 0 ? '+' : '-', 1) }))
+    .where('group_id', '=', groupId)
+    .where('user_id', 'in', users)
+    .where('user_id', 'not in', (eb) => eb.selectFrom('mirror_group_message_reads').select('user_id').where('message_id', '=', messageId))
+    .execute();
+}
