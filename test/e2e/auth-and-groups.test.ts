@@ -54,6 +54,12 @@ describe('accounts', () => {
     expect(new Set(users.map((u) => u.id)).size).toBe(12);
   });
 
+  it('reserves the username everyone, which mentions use for the whole group', async () => {
+    const answer = await anonymous.post('/mirror/api/auth/register', { username: 'Everyone', email: 'all@example.test', password: 'a long passphrase' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details.fields).toEqual([{ field: 'username', message: 'is reserved' }]);
+  });
+
   it('lists every invalid field of a registration', async () => {
     const answer = await anonymous.post('/mirror/api/auth/register', { username: 'a', email: 'not-an-email', password: 'short' });
     expect(answer.status).toBe(400);

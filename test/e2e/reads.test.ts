@@ -4,26 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { useChatServer, type ChatServerFile } from '../support/chat-server.js';
+import { useRooms } from '../support/chat-rooms.js';
 import { groupWith, registerUser, type Frame, type TestUser } from '../support/client.js';
-import type { TestServer } from '../support/server.js';
 
-let server: TestServer;
 let alice: TestUser;
 let bob: TestUser;
 let carol: TestUser;
-let open: ChatServerFile['open'];
-useChatServer(['alice', 'bob', 'carol'], (file) => {
-  ({ server, open } = file);
-  [alice, bob, carol] = file.users as [TestUser, TestUser, TestUser];
-});
+const newRoom = useRooms((cast) => ({ alice, bob, carol } = cast));
 
-/** A fresh group of the three, each with a socket that joined it. */
+/** A fresh group of the three, each with a socket that joined it, and what the tests below do in it. */
 async function room() {
-  const groupId = await groupWith(alice, [bob, carol]);
-  const [a, b, c] = await Promise.all([alice, bob, carol].map(open));
-  for (const s of [a!, b!, c!]) await s.join(groupId);
-  const chat = `/mirror/api/groups/${groupId}/chat`;
+  const { groupId, chat, a, b, c } = await newRoom();
   const send = async (from: TestUser, content: string) => {
     const sent = await from.api.post(`${chat}/messages`, { content });
     expect(sent.status).toBe(201);
@@ -38,7 +29,7 @@ async function room() {
     const answer = await user.api.get('/mirror/api/groups');
     return answer.body.data.groups.find((g: { id: string }) => g.id === groupId);
   };
-  return { groupId, chat, a: a!, b: b!, c: c!, send, unread, listed };
+  return { groupId, chat, a, b, c, send, unread, listed };
 }
 
 const readFrame = (f: Frame) => f.type === 'chat:message_read';
@@ -97,7 +88,7 @@ describe('marking read over REST', () => {
     expect((await bob.api.post(`${chat}/messages/read`, { messageIds: [] })).body.error.code).toBe('VALIDATION_ERROR');
     expect((await bob.api.post(`${chat}/messages/read`, { messageIds: ['not-an-id'] })).body.error.code).toBe('VALIDATION_ERROR');
 
-    const outsider = await registerUser(server.url, 'dave');
+    const outsider = await registerUser(alice.api.baseUrl, 'dave');
     expect((await outsider.api.post(`${chat}/messages/read`, { messageIds: [mine] })).status).toBe(403);
     expect((await outsider.api.get(`${chat}/unread-count`)).status).toBe(403);
     expect((await bob.api.get(`/mirror/api/groups/${randomUUID()}/chat/unread-count`)).status).toBe(404);
@@ -136,7 +127,7 @@ describe('unread counts', () => {
     await alice.api.delete(`${chat}/messages/${m1}`);
     expect([await unread(alice), await unread(bob), await unread(carol)]).toEqual([1, 1, 2]);
 
-    const dave = await registerUser(server.url, 'dave');
+    const dave = await registerUser(alice.api.baseUrl, 'dave');
     await alice.api.post(`/mirror/api/groups/${(await listed(alice)).id}/members`, { userId: dave.id });
     expect(await unread(dave)).toBe(3 - 1);
     expect(await listed(dave)).toMatchObject({ unreadCount: 2, unreadMentionCount: 0 });

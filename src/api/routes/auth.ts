@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
+import { EVERYONE } from '../../domain/mentions.js';
 import { findUserByLogin, getUser } from '../../projections/queries/users.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { ApiDeps } from '../deps.js';
@@ -9,7 +10,12 @@ import { readAfterWrite } from '../read-after-write.js';
 import { parseInput } from '../validation.js';
 
 const registerBody = z.strictObject({
-  username: z.string().trim().regex(/^[A-Za-z0-9_.-]{3,32}$/, 'must be 3 to 32 letters, digits, dots, dashes or underscores'),
+  username: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]{3,32}$/, 'must be 3 to 32 letters, digits, dots, dashes or underscores')
+    // `@everyone` must only ever mean everyone.
+    .refine((name) => `@${name.toLowerCase()}` !== EVERYONE, { message: 'is reserved' }),
   email: z.email({ message: 'must be an email address' }).max(254),
   password: z.string().min(8, 'must be at least 8 characters').max(256),
 });
