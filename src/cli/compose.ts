@@ -164,6 +164,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       readiness: async () => ({
         readModels: await sql`select 1`.execute(readDb).then(() => true, () => false),
         eventStore: await eventStore.readAll(null, 1).then(() => true, () => false),
+        ephemeral: await backends.ephemeral.ping().then(() => true, () => false),
       }),
     });
     const url = await app.listen({ port: config.PORT, host: config.HOST });

@@ -45,6 +45,10 @@ export function ephemeralContract(name: string, harness: EphemeralHarness): void
       await Promise.all([store?.close(), other?.close()]);
     });
 
+    it('answers a ping while open', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
     describe('flags', () => {
       it('swap answers the value it replaced, across instances, and null once it expired', async () => {
         const key = `flag-${randomUUID()}`;

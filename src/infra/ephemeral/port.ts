@@ -48,5 +48,7 @@ export interface EphemeralStore {
   /** What the store knows of these users; those it does not know are missing from the map. */
   presenceOf(userIds: number[]): Promise<Map<number, UserPresence>>;
 
+  /** Resolves when the store answers; for /ready. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

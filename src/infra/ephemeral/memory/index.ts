@@ -125,6 +125,7 @@ export function createMemoryEphemeralStore(now: () => number = Date.now): Epheme
       return known;
     },
 
+    async ping() {},
     async close() {
       flags.clear();
       connections.clear();

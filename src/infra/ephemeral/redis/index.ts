@@ -191,6 +191,9 @@ export async function openRedisEphemeralStore(url: string, options: { prefix?: s
       return known;
     },
 
+    async ping() {
+      await redis.ping();
+    },
     async close() {
       // QUIT lets queued commands finish first; on a connection that is down it would wait for the reconnect.
       if (redis.status === 'ready') await redis.quit();
