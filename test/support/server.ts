@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/api/logger.js';
 import { parseConfig, type Config } from '../../src/cli/config.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/cli/compose.js';
-import { REDIS_URL, freshMariaDatabase, freshPostgresDatabase, profile, type TestDatabase } from './backends.js';
+import { REDIS_URL, dropRedisPrefix, freshMariaDatabase, freshPostgresDatabase, profile, type Profile, type TestDatabase } from './backends.js';
 
 
 export interface TestBackends {
@@ -22,8 +22,8 @@ export interface TestBackends {
   drop(): Promise<void>;
 }
 
-/** Fresh backends for one test file; `env` is what a server process needs to use them. */
-export async function freshBackends(): Promise<TestBackends> {
+/** Fresh backends for one test file (or one benchmark run); `env` is what a server process needs to use them. */
+export async function freshBackends(backendProfile: Profile = profile): Promise<TestBackends> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mirror-chat-test-'));
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
@@ -32,7 +32,7 @@ export async function freshBackends(): Promise<TestBackends> {
     LOG_LEVEL: 'debug',
     PROJECTION_WAIT_MS: '10000',
   };
-  if (profile === 'embedded') {
+  if (backendProfile === 'embedded') {
     return { env, dataDir, drop: () => rm(dataDir, { recursive: true, force: true }) };
   }
   const [eventStoreDb, readDb] = await Promise.all([freshPostgresDatabase(), freshMariaDatabase()]);
@@ -50,7 +50,7 @@ export async function freshBackends(): Promise<TestBackends> {
     eventStoreDb,
     readDb,
     async drop() {
-      await Promise.all([eventStoreDb.drop(), readDb.drop(), rm(dataDir, { recursive: true, force: true })]);
+      await Promise.all([eventStoreDb.drop(), readDb.drop(), dropRedisPrefix(env.REDIS_PREFIX!), rm(dataDir, { recursive: true, force: true })]);
     },
   };
 }

@@ -1,0 +1,159 @@
+/**
+ * Seeds a group's history straight into the event store, through the project's own modules: the user and the group
+ * go through the commands as the API would send them, the messages are sealed MessageSent events appended in large
+ * batches (one HTTP request per message would make a million-message history take hours). The server's projector
+ * then builds the read models from them, exactly as from events it wrote itself.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
+import { pino } from 'pino';
+import { hashPassword } from '../src/api/auth/passwords.js';
+import { openBackends, type Backends } from '../src/cli/compose.js';
+import { parseConfig } from '../src/cli/config.js';
+import { createCommands } from '../src/commands/index.js';
+import type { MessageSent } from '../src/domain/messages.js';
+import { groupStreamId, openEvent, sealEvent } from '../src/infra/crypto/event-sealing.js';
+import type { ExpectedRevision } from '../src/infra/event-store/port.js';
+import { projectedPosition } from '../src/projections/projector.js';
+import { RestClient } from '../test/support/client.js';
+import type { TestBackends } from '../test/support/server.js';
+import { startChatServer, type ChatServer } from './servers.js';
+
+export interface SeededGroup {
+  username: string;
+  password: string;
+  groupId: string;
+  /** Every message's id, oldest first. */
+  messageIds: string[];
+  /** Global position of the last event appended. */
+  head: string;
+  /** The seeding process's own connections to the backends; closed by the caller. */
+  backends: Backends;
+}
+
+const APPEND_BATCH = 2000;
+const READ_BACK_PAGE = 1000;
+const PASSWORD = 'correct horse battery';
+
+export async function seedGroupHistory(env: Record<string, string>, messages: number, contentChars: number): Promise<SeededGroup> {
+  const backends = await openBackends(parseConfig(env), pino({ level: 'error' }));
+  try {
+    const { eventStore, crypto } = backends;
+    const commands = createCommands({ eventStore, crypto, clock: () => new Date(), newId: randomUUID });
+    const username = `bench_${randomUUID().slice(0, 8)}`;
+    const { userId } = await commands.registerUser({ username, email: `${username}@example.test`, passwordHash: await hashPassword(PASSWORD) });
+    const { groupId } = await commands.createGroup({ ownerUserId: userId, ownerUsername: username, name: 'History' });
+    const streamId = groupStreamId(groupId);
+    const messageIds: string[] = [];
+    // The group's own events came first; from then on each batch states the revision it follows.
+    let expected: ExpectedRevision = 'any';
+    let head = '';
+    const firstSentAt = Date.now() - messages;
+    for (let done = 0; done < messages; ) {
+      const size = Math.min(APPEND_BATCH, messages - done);
+      const events = await Promise.all(
+        Array.from({ length: size }, (_, i) => {
+          const event: MessageSent = {
+            type: 'MessageSent',
+            data: {
+              groupId,
+              messageId: randomUUID(),
+              senderUserId: userId,
+              content: `message ${done + i} `.padEnd(contentChars, 'x'),
+              contentType: 'text',
+              parentMessageId: null,
+              threadRootId: null,
+              clientMessageId: null,
+              metadata: null,
+              sentAt: new Date(firstSentAt + done + i).toISOString(),
+            },
+          };
+          messageIds.push(event.data.messageId);
+          return sealEvent(crypto, streamId, randomUUID(), event, {});
+        }),
+      );
+      const appended = await eventStore.append(streamId, events, expected);
+      expected = appended.nextRevision;
+      head = appended.position;
+      done += size;
+    }
+    return { username, password: PASSWORD, groupId, messageIds, head, backends };
+  } catch (error) {
+    await backends.close();
+    throw error;
+  }
+}
+
+/** The seeded events read back and opened, without projecting: what catch-up could reach if writing cost nothing. */
+export async function readBackRate(backends: Backends): Promise<number> {
+  const started = performance.now();
+  let events = 0;
+  for (let after: string | null = null; ; ) {
+    const page = await backends.eventStore.readAll(after, READ_BACK_PAGE);
+    if (page.length === 0) break;
+    await Promise.all(page.map((recorded) => openEvent(backends.crypto, recorded)));
+    events += page.length;
+    after = page.at(-1)!.position;
+  }
+  return events / ((performance.now() - started) / 1000);
+}
+
+export interface CaughtUp {
+  server: ChatServer;
+  /** Logged in as the seeded group's owner. */
+  api: RestClient;
+  /**
+   * Seconds from spawning the server until the read models reached the seeded head. Start-up is included: the
+   * projector starts before the server listens, and on PGlite it holds up the start-up queries it shares a
+   * connection with, so "from listening" would undercount there.
+   */
+  seconds: number;
+  /** From the server's "listening" line instead. */
+  secondsFromListening: number;
+}
+
+const POLL_MS = 100;
+/** Gives up on a projector slower than 500 events/s, so a broken run still ends. */
+const catchUpTimeoutMs = (events: number) => 60_000 + events * 2;
+
+/**
+ * Starts the chat server on seeded backends and waits until its projector has caught up. On the full profile the
+ * checkpoint is read directly; PGlite is one process's, so on the embedded profile the newest page is polled
+ * instead (rows and checkpoints commit together, so the last message showing means the checkpoint is there too).
+ */
+export async function serveSeeded(backends: TestBackends, seed: SeededGroup): Promise<CaughtUp> {
+  const embedded = !backends.env.EVENTSTORE_URL;
+  if (embedded) await seed.backends.close();
+  const spawnedAt = performance.now();
+  const server = await startChatServer(backends);
+  const listeningAt = performance.now();
+  try {
+    const api = new RestClient(server.process.url);
+    const lastId = seed.messageIds.at(-1);
+    const deadline = Date.now() + catchUpTimeoutMs(seed.messageIds.length);
+    const caughtUp = async () => {
+      if (!embedded) return (await projectedPosition(seed.backends.readDb)) >= seed.head;
+      if (!api.token) {
+        const login = await api.post('/mirror/api/auth/login', { username: seed.username, password: seed.password });
+        if (login.status !== 200) return false;
+        api.token = login.body.data.token as string;
+      }
+      const page = await api.get(`/mirror/api/groups/${seed.groupId}/chat/messages?limit=1`);
+      return page.status === 200 && page.body.data.messages[0]?.id === lastId;
+    };
+    while (!(await caughtUp())) {
+      if (Date.now() > deadline) throw new Error(`the projector did not catch up with ${seed.messageIds.length} events in time`);
+      await setTimeout(POLL_MS);
+    }
+    const doneAt = performance.now();
+    if (!embedded) {
+      await seed.backends.close();
+      const login = await api.post('/mirror/api/auth/login', { username: seed.username, password: seed.password });
+      api.token = login.body.data.token as string;
+    }
+    return { server, api, seconds: (doneAt - spawnedAt) / 1000, secondsFromListening: (doneAt - listeningAt) / 1000 };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
