@@ -55,7 +55,7 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
     let connectionId: string | undefined;
     let expiry: NodeJS.Timeout | undefined;
     // Frames that arrive while the token is being checked wait behind it.
-    let queue: Promise<unknown> = authenticate(typeof token === 'string' ? token : '').then(
+    let queue: Promise<unknown> = deps.tokens.verify(typeof token === 'string' ? token : '').then(
       (user) => {
         // Closed while the token was checked: its close handler has run, so nothing registered now would be undone.
         if (socket.readyState !== socket.OPEN) return undefined;
@@ -88,10 +88,6 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
       if (connectionId) deps.presence.disconnected(connectionId);
     });
   });
-
-  async function authenticate(token: string): Promise<AuthUser> {
-    return deps.tokens.verify(token);
-  }
 
   async function handleRaw(raw: string | null, client: ChatClient, user: AuthUser): Promise<void> {
     let parsed: unknown;
