@@ -23,6 +23,7 @@ import type { PubSub } from '../../src/infra/pubsub/port.js';
 import { openRedisPubSub } from '../../src/infra/pubsub/redis/index.js';
 import { openMysqlDb } from '../../src/infra/sql/mysql/index.js';
 import { openPgliteDb } from '../../src/infra/sql/pglite/index.js';
+import { BROADCAST_CHANNEL, decodeBroadcast, type Broadcast } from '../../src/projections/broadcasts.js';
 import { migrateReadModels } from '../../src/projections/migrations.js';
 import { projectedPosition, startProjector, type Projector, type ProjectorDeps } from '../../src/projections/projector.js';
 import { REDIS_URL, freshMariaDatabase, freshPostgresDatabase, profile } from './backends.js';
@@ -119,6 +120,17 @@ export function useProjectedReadSide(use: (side: ReadSide) => void): void {
     await projector?.stop();
     await side?.close();
   });
+}
+
+/** Every broadcast from now on, decoded, in the order published, as another server process would hear them. */
+export async function listen(side: ReadSide): Promise<Broadcast[]> {
+  const heard: Broadcast[] = [];
+  const bus = await side.openBus();
+  let decoded = Promise.resolve();
+  await bus.subscribe(BROADCAST_CHANNEL, (wire) => {
+    decoded = decoded.then(async () => void heard.push(await decodeBroadcast(side.crypto, wire)));
+  });
+  return heard;
 }
 
 /** Resolves once the read models have applied the event at `position`. */

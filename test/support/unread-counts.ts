@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createCommands, type Commands } from '../../src/commands/index.js';
-import { BROADCAST_CHANNEL, decodeBroadcast, type Broadcast } from '../../src/projections/broadcasts.js';
 import type { MessageMetadata } from '../../src/domain/messages.js';
 import type { ReadDb } from '../../src/projections/schema.js';
 import { untilProjected, type ReadSide, type seedUser } from './read-side.js';
@@ -45,17 +44,6 @@ export async function groupChat(side: ReadSide, commands: Commands, owner: User,
   };
   for (const m of members) await chat.add(m);
   return chat;
-}
-
-/** Every broadcast from now on, decoded, in the order published. */
-export async function listen(side: ReadSide): Promise<Broadcast[]> {
-  const heard: Broadcast[] = [];
-  const bus = await side.openBus();
-  let decoded = Promise.resolve();
-  await bus.subscribe(BROADCAST_CHANNEL, (wire) => {
-    decoded = decoded.then(async () => void heard.push(await decodeBroadcast(side.crypto, wire)));
-  });
-  return heard;
 }
 
 export interface Counters {

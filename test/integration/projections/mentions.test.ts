@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { Commands } from '../../../src/commands/index.js';
 import type { Broadcast, UserFrame } from '../../../src/projections/broadcasts.js';
 import { getMessage } from '../../../src/projections/queries/messages.js';
-import { eventually, seedUser, useProjectedReadSide, type ReadSide } from '../../support/read-side.js';
-import { bruteForceCounters, commandsOn, groupChat, listen, mentionRows, storedCounters, type User } from '../../support/unread-counts.js';
+import { eventually, listen, seedUser, useProjectedReadSide, type ReadSide } from '../../support/read-side.js';
+import { bruteForceCounters, commandsOn, groupChat, mentionRows, storedCounters, type User } from '../../support/unread-counts.js';
 
 let side: ReadSide;
 let commands: Commands;

@@ -9,6 +9,7 @@ import { getUser } from '../../../src/projections/queries/users.js';
 import {
   append,
   eventually,
+  listen,
   messageSent,
   openReadSide,
   projectorOn,
@@ -45,16 +46,6 @@ async function thread(ownerId: number) {
   return { groupId, stream: groupStreamId(groupId), root, reply };
 }
 
-/** Decodes the broadcasts another process would hear, in the order heard. */
-async function listen(): Promise<Broadcast[]> {
-  const heard: Broadcast[] = [];
-  const bus = await side.openBus();
-  let decoded = Promise.resolve();
-  await bus.subscribe(BROADCAST_CHANNEL, (wire) => {
-    decoded = decoded.then(async () => void heard.push(await decodeBroadcast(side.crypto, wire)));
-  });
-  return heard;
-}
 
 const sentIds = (heard: Broadcast[]) =>
   heard.flatMap((b) => (b.kind === 'group' && b.frame.type === 'chat:message' ? [b.frame.payload.message.id] : []));
@@ -124,7 +115,7 @@ describe('checkpoints', () => {
 
 describe('broadcasts', () => {
   it('go out after their commit, in log order, followed by a checkpoint notice', async () => {
-    const heard = await listen();
+    const heard = await listen(side);
     const notices: string[] = [];
     const visibleWhenHeard: boolean[] = [];
     const bus = await side.openBus();
@@ -186,7 +177,7 @@ describe('broadcasts', () => {
 
 describe('leadership', () => {
   it('lets one projector work at a time, and another take over when it stops', async () => {
-    const heard = await listen();
+    const heard = await listen(side);
     const a = projectorOn(side, { lock: side.openLock(), bus: await side.openBus() });
     await eventually(() => leading(a.logs));
     const b = projectorOn(side, { lock: side.openLock(), bus: await side.openBus() });
@@ -212,7 +203,7 @@ describe('leadership', () => {
 
   it('applies nothing twice even when two projectors both believe they lead', async () => {
     const everyoneLeads: LeaderLock = { tryAcquire: async () => ({ lost: new Promise(() => {}), release: async () => {} }) };
-    const heard = await listen();
+    const heard = await listen(side);
     const owner = await seedUser(side);
     const { groupId, stream, root, reply } = await thread(owner.userId);
     const a = projectorOn(side, { lock: everyoneLeads, batchSize: 2 });

@@ -13,8 +13,8 @@ import { listGroupsOf } from '../../../src/projections/queries/groups.js';
 import { unreadCounts } from '../../../src/projections/queries/reads.js';
 import { readsProjection } from '../../../src/projections/reads.js';
 import type { ReadDb } from '../../../src/projections/schema.js';
-import { eventually, seedUser, useProjectedReadSide, type ReadSide } from '../../support/read-side.js';
-import { bruteForceCounters, commandsOn, groupChat, listen, mentionRows, storedCounters, type User } from '../../support/unread-counts.js';
+import { eventually, listen, seedUser, useProjectedReadSide, type ReadSide } from '../../support/read-side.js';
+import { bruteForceCounters, commandsOn, groupChat, mentionRows, storedCounters, type User } from '../../support/unread-counts.js';
 
 let side: ReadSide;
 let commands: Commands;
