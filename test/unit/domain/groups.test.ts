@@ -1,19 +1,9 @@
 import { describe, it } from 'vitest';
-import { decide, evolve, initialGroupState, type GroupEvent } from '../../../src/domain/groups.js';
-import { specFor } from './spec.js';
+import type { GroupEvent } from '../../../src/domain/groups.js';
+import { G, at, given, groupOf, member } from './group-fixtures.js';
 
-const G = 'g-1';
-const at = '2026-01-01T12:00:00.000Z';
-const given = specFor({ initialState: () => initialGroupState(G), decide, evolve });
-
-const created: GroupEvent[] = [
-  { type: 'GroupCreated', data: { groupId: G, name: 'Team', ownerUserId: 1, createdAt: at } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 1, username: 'u1', role: 'owner', addedBy: 1, addedAt: at } },
-];
-const withMember = (userId: number, role: 'admin' | 'member' = 'member'): GroupEvent => ({
-  type: 'MemberAdded',
-  data: { groupId: G, userId, username: `u${userId}`, role, addedBy: 1, addedAt: at },
-});
+const created = groupOf();
+const withMember = (userId: number, role: 'admin' | 'member' = 'member') => member(userId, role);
 
 describe('creating a group', () => {
   it('makes the creator its owner', () =>

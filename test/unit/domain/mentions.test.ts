@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../../src/domain/errors.js';
-import { decide, evolve, initialGroupState, type GroupEvent } from '../../../src/domain/groups.js';
+import type { GroupEvent } from '../../../src/domain/groups.js';
 import { detectMentions, mentionedUserIds, validateMentions } from '../../../src/domain/mentions.js';
 import type { MentionInfo, MessageSent, SendMessage } from '../../../src/domain/messages.js';
-import { specFor } from './spec.js';
+import { G, at, given } from './group-fixtures.js';
 
-const G = 'g-1';
-const at = '2026-01-01T12:00:00.000Z';
-const given = specFor({ initialState: () => initialGroupState(G), decide, evolve });
 
 const members = new Map([
   [1, { username: 'alice' }],

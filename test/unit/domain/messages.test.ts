@@ -1,31 +1,17 @@
 import { describe, it } from 'vitest';
-import { decide, evolve, initialGroupState, type GroupEvent } from '../../../src/domain/groups.js';
+import type { GroupEvent } from '../../../src/domain/groups.js';
 import type { MessageSent, SendMessage } from '../../../src/domain/messages.js';
-import { specFor } from './spec.js';
+import { G, at, given, groupOf, messageSent } from './group-fixtures.js';
 
-const G = 'g-1';
-const t0 = new Date('2026-01-01T12:00:00.000Z');
+const t0 = new Date(at);
 const hoursLater = (h: number) => new Date(t0.getTime() + h * 3600_000);
-const given = specFor({ initialState: () => initialGroupState(G), decide, evolve });
-
-const group: GroupEvent[] = [
-  { type: 'GroupCreated', data: { groupId: G, name: 'Team', ownerUserId: 1, createdAt: t0.toISOString() } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 1, username: 'u1', role: 'owner', addedBy: 1, addedAt: t0.toISOString() } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 2, username: 'u2', role: 'member', addedBy: 1, addedAt: t0.toISOString() } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 3, username: 'u3', role: 'member', addedBy: 1, addedAt: t0.toISOString() } },
-];
+const group = groupOf(2, 3);
 
 const send = (over: Partial<SendMessage['data']> = {}): SendMessage => ({
   type: 'SendMessage',
   data: { messageId: 'm1', senderUserId: 2, content: 'hello', contentType: 'text', parentMessageId: null, clientMessageId: null, metadata: null, ...over },
 });
-const sent = (over: Partial<MessageSent['data']> = {}): MessageSent => ({
-  type: 'MessageSent',
-  data: {
-    groupId: G, messageId: 'm1', senderUserId: 2, content: 'hello', contentType: 'text', parentMessageId: null,
-    threadRootId: null, clientMessageId: null, metadata: null, sentAt: t0.toISOString(), ...over,
-  },
-});
+const sent = (over: Partial<MessageSent['data']> = {}) => messageSent('m1', { senderUserId: 2, ...over });
 const deleted = (messageId: string, by: number): GroupEvent => ({
   type: 'MessageDeleted',
   data: { groupId: G, messageId, deletedBy: by, deletedAt: t0.toISOString() },

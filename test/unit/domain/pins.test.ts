@@ -1,27 +1,11 @@
 import { describe, it } from 'vitest';
-import { decide, evolve, initialGroupState, type GroupEvent } from '../../../src/domain/groups.js';
-import type { MessageSent } from '../../../src/domain/messages.js';
 import { MAX_PINS, MAX_PIN_NOTE_LENGTH, type MessagePinned, type MessageUnpinned } from '../../../src/domain/pins.js';
-import { specFor } from './spec.js';
+import type { GroupEvent } from '../../../src/domain/groups.js';
+import { G, at, given, groupOf, messageSent } from './group-fixtures.js';
 
-const G = 'g-1';
-const at = '2026-01-01T12:00:00.000Z';
 const now = new Date(at);
-const given = specFor({ initialState: () => initialGroupState(G), decide, evolve });
-
-const sent = (messageId: string): MessageSent => ({
-  type: 'MessageSent',
-  data: {
-    groupId: G, messageId, senderUserId: 1, content: 'hello', contentType: 'text', parentMessageId: null,
-    threadRootId: null, clientMessageId: null, metadata: null, sentAt: at,
-  },
-});
-const group: GroupEvent[] = [
-  { type: 'GroupCreated', data: { groupId: G, name: 'Team', ownerUserId: 1, createdAt: at } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 1, username: 'u1', role: 'owner', addedBy: 1, addedAt: at } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 2, username: 'u2', role: 'member', addedBy: 1, addedAt: at } },
-  sent('m1'),
-];
+const sent = (messageId: string) => messageSent(messageId);
+const group: GroupEvent[] = [...groupOf(2), sent('m1')];
 
 const pin = (messageId = 'm1', note: string | null = null, userId = 2) => ({ type: 'PinMessage' as const, data: { messageId, userId, note } });
 const unpin = (messageId = 'm1', userId = 2) => ({ type: 'UnpinMessage' as const, data: { messageId, userId } });

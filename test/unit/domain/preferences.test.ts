@@ -1,16 +1,8 @@
 import { describe, it } from 'vitest';
-import { decide, evolve, initialGroupState, type GroupEvent } from '../../../src/domain/groups.js';
-import { specFor } from './spec.js';
+import type { GroupEvent } from '../../../src/domain/groups.js';
+import { G, at, given, groupOf } from './group-fixtures.js';
 
-const G = 'g-1';
-const at = '2026-01-01T12:00:00.000Z';
-const given = specFor({ initialState: () => initialGroupState(G), decide, evolve });
-
-const created: GroupEvent[] = [
-  { type: 'GroupCreated', data: { groupId: G, name: 'Team', ownerUserId: 1, createdAt: at } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 1, username: 'u1', role: 'owner', addedBy: 1, addedAt: at } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 2, username: 'u2', role: 'member', addedBy: 1, addedAt: at } },
-];
+const created = groupOf(2);
 const updated = (userId: number, muted: boolean, notifyLevel: 'all' | 'mentions' | 'none'): GroupEvent => ({
   type: 'PreferencesUpdated',
   data: { groupId: G, userId, muted, notifyLevel, updatedAt: at },

@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decide, evolve, initialGroupState, type GroupEvent } from '../../../src/domain/groups.js';
 import { MAX_DISTINCT_REACTIONS, isSingleEmoji, type ReactionAdded, type ReactionRemoved } from '../../../src/domain/reactions.js';
-import { specFor } from './spec.js';
+import { decide, evolve, initialGroupState, type GroupEvent } from '../../../src/domain/groups.js';
+import { G, at, given, groupOf, messageSent } from './group-fixtures.js';
 
-const G = 'g-1';
-const at = '2026-01-01T12:00:00.000Z';
 const now = new Date(at);
-const given = specFor({ initialState: () => initialGroupState(G), decide, evolve });
-
-const group: GroupEvent[] = [
-  { type: 'GroupCreated', data: { groupId: G, name: 'Team', ownerUserId: 1, createdAt: at } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 1, username: 'u1', role: 'owner', addedBy: 1, addedAt: at } },
-  { type: 'MemberAdded', data: { groupId: G, userId: 2, username: 'u2', role: 'member', addedBy: 1, addedAt: at } },
-  {
-    type: 'MessageSent',
-    data: {
-      groupId: G, messageId: 'm1', senderUserId: 1, content: 'hello', contentType: 'text', parentMessageId: null,
-      threadRootId: null, clientMessageId: null, metadata: null, sentAt: at,
-    },
-  },
-];
+const group: GroupEvent[] = [...groupOf(2), messageSent('m1')];
 
 const add = (emoji: string, userId = 2, messageId = 'm1') => ({ type: 'AddReaction' as const, data: { messageId, userId, emoji } });
 const remove = (emoji: string, userId = 2) => ({ type: 'RemoveReaction' as const, data: { messageId: 'm1', userId, emoji } });

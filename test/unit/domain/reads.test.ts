@@ -1,31 +1,11 @@
 import { describe, it } from 'vitest';
-import { decide, evolve, initialGroupState, type GroupEvent } from '../../../src/domain/groups.js';
-import type { MessageSent } from '../../../src/domain/messages.js';
 import type { MarkRead } from '../../../src/domain/reads.js';
-import { specFor } from './spec.js';
+import type { GroupEvent } from '../../../src/domain/groups.js';
+import { G, at, given, groupOf, messageSent } from './group-fixtures.js';
 
-const G = 'g-1';
-const at = '2026-01-01T12:00:00.000Z';
 const now = new Date('2026-01-01T13:00:00.000Z');
-const given = specFor({ initialState: () => initialGroupState(G), decide, evolve });
-
-const member = (userId: number, role: 'owner' | 'member' = 'member'): GroupEvent => ({
-  type: 'MemberAdded',
-  data: { groupId: G, userId, username: `u${userId}`, role, addedBy: 1, addedAt: at },
-});
-const group: GroupEvent[] = [
-  { type: 'GroupCreated', data: { groupId: G, name: 'Team', ownerUserId: 1, createdAt: at } },
-  member(1, 'owner'),
-  member(2),
-  member(3),
-];
-const sent = (messageId: string, senderUserId: number): MessageSent => ({
-  type: 'MessageSent',
-  data: {
-    groupId: G, messageId, senderUserId, content: messageId, contentType: 'text', parentMessageId: null,
-    threadRootId: null, clientMessageId: null, metadata: null, sentAt: at,
-  },
-});
+const group = groupOf(2, 3);
+const sent = (messageId: string, senderUserId: number) => messageSent(messageId, { senderUserId, content: messageId });
 const history: GroupEvent[] = [...group, sent('m1', 1), sent('m2', 2), sent('m3', 3), sent('m4', 1)];
 const markRead = (userId: number, messageIds: string[]): MarkRead => ({ type: 'MarkRead', data: { userId, messageIds } });
 const read = (userId: number, messageIds: string[]): GroupEvent => ({
