@@ -5,13 +5,13 @@
  * the message) takes it off the count, editing it in puts it on. Reading lowers the count in reads.ts.
  */
 import { mentionedUserIds } from '../domain/mentions.js';
-import type { MentionInfo, MessageEdited } from '../domain/messages.js';
+import type { MentionInfo, MessageEdited, MessageSent } from '../domain/messages.js';
 import type { Broadcast } from './broadcasts.js';
-import type { Projection, ProjectionContext } from './projector.js';
-import { selectChatMessages } from './queries/chat-message.js';
-import { toChatMessages } from './queries/message-details.js';
+import type { ProjectedSend, Projection, ProjectionContext } from './projector.js';
+import { selectChatMessages, type ChatMessage } from './queries/chat-message.js';
+import { newChatMessages, toChatMessages } from './queries/message-details.js';
 import type { ReadTransaction } from './schema.js';
-import { firstApplication } from './stream-revisions.js';
+import { firstApplication, firstApplications } from './stream-revisions.js';
 
 type MentionType = 'user' | 'everyone';
 
@@ -23,15 +23,15 @@ const counted = new Set(['MessageSent', 'MessageEdited', 'MessageDeleted', 'Memb
 
 export const mentionsProjection: Projection = {
   name: NAME,
+  async applySends(trx, sends, ctx) {
+    return mentionInSends(trx, ctx, await firstApplications(trx, NAME, sends));
+  },
   async apply(trx, projected, ctx) {
     const { event } = projected;
     if (!counted.has(event.type) || !(await firstApplication(trx, NAME, projected))) return [];
     switch (event.type) {
-      case 'MessageSent': {
-        const m = event.data;
-        const reached = await reachedBy(trx, m.groupId, m.metadata?.mentions ?? [], m.senderUserId);
-        return mention(trx, ctx, m.groupId, m.messageId, reached, new Date(m.sentAt));
-      }
+      case 'MessageSent':
+        return mentionInSends(trx, ctx, [projected as ProjectedSend]);
       case 'MessageEdited':
         return messageEdited(trx, ctx, event.data);
       case 'MessageDeleted': {
@@ -106,19 +106,29 @@ async function messageEdited(trx: ReadTransaction, ctx: ProjectionContext, e: Me
       .execute();
   }
   const added = new Map([...reached].filter(([userId]) => !before.has(userId)));
-  return mention(trx, ctx, e.groupId, e.messageId, added, new Date(e.editedAt));
+  if (added.size === 0) return [];
+  await mention(trx, e.groupId, e.messageId, added, new Date(e.editedAt));
+  const row = await selectChatMessages(trx).where('m.id', '=', e.messageId).executeTakeFirstOrThrow();
+  const [edited] = await toChatMessages(trx, ctx.crypto, [row], null);
+  return tell(edited!, added);
 }
 
-/** Records new mentions of a message, counts them as unread where the message is, and tells each member reached. */
-async function mention(
-  trx: ReadTransaction,
-  { crypto }: ProjectionContext,
-  groupId: string,
-  messageId: string,
-  reached: Map<number, MentionType>,
-  at: Date,
-): Promise<Broadcast[]> {
-  if (reached.size === 0) return [];
+/** The mentions of new messages; the messages as they were sent go to those they reach. */
+async function mentionInSends(trx: ReadTransaction, { crypto }: ProjectionContext, sends: ProjectedSend[]): Promise<Broadcast[]> {
+  const mentioning: Array<{ m: MessageSent['data']; reached: Map<number, MentionType> }> = [];
+  for (const { event } of sends) {
+    const m = event.data;
+    const reached = await reachedBy(trx, m.groupId, m.metadata?.mentions ?? [], m.senderUserId);
+    if (reached.size === 0) continue;
+    await mention(trx, m.groupId, m.messageId, reached, new Date(m.sentAt));
+    mentioning.push({ m, reached });
+  }
+  const messages = await newChatMessages(trx, crypto, mentioning.map(({ m }) => m));
+  return mentioning.flatMap(({ reached }, i) => tell(messages[i]!, reached));
+}
+
+/** Records new mentions of a message and counts them as unread where the message is. */
+async function mention(trx: ReadTransaction, groupId: string, messageId: string, reached: Map<number, MentionType>, at: Date): Promise<void> {
   const rows = [...reached].map(([userId, type]) => ({
     message_id: messageId,
     mentioned_user_id: userId,
@@ -131,12 +141,14 @@ async function mention(
     await trx.insertInto('mirror_group_message_mentions').values(chunk).execute();
     await changeUnreadMentions(trx, groupId, messageId, chunk.map((r) => r.mentioned_user_id), +1);
   }
-  const row = await selectChatMessages(trx).where('m.id', '=', messageId).executeTakeFirstOrThrow();
-  const [message] = await toChatMessages(trx, crypto, [row], null);
+}
+
+/** `chat:mention` to each member reached, each seeing whether they reacted, as in every other ChatMessage they get. */
+function tell(message: ChatMessage, reached: Map<number, MentionType>): Broadcast[] {
+  const { groupId } = message;
   return [...reached].map(([userId, mentionType]) => {
-    // Each recipient sees whether they reacted, as in every other ChatMessage they get.
-    const reactions = message!.reactions.map((r) => ({ ...r, hasReacted: r.users.some((u) => u.userId === userId) }));
-    return { kind: 'user', groupId, userId, frame: { type: 'chat:mention', payload: { message: { ...message!, reactions }, groupId, mentionType } } };
+    const reactions = message.reactions.map((r) => ({ ...r, hasReacted: r.users.some((u) => u.userId === userId) }));
+    return { kind: 'user', groupId, userId, frame: { type: 'chat:mention', payload: { message: { ...message, reactions }, groupId, mentionType } } };
   });
 }
 

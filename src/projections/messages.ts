@@ -1,48 +1,22 @@
 /** Messages of every group, stored sealed, and the chat frames members see when they change. */
 import type { Broadcast } from './broadcasts.js';
-import type { Projection } from './projector.js';
-import { openMessageBody, sealMessageBody, selectChatMessages } from './queries/chat-message.js';
-import { toNewChatMessage } from './queries/message-details.js';
+import type { ProjectedSend, Projection, ProjectionContext } from './projector.js';
+import { openMessageBody, sealMessageBody } from './queries/chat-message.js';
+import { newChatMessages } from './queries/message-details.js';
+import type { ReadTransaction } from './schema.js';
+
+/** Rows per INSERT: a statement stays a few MB even when every message is as long as the guide allows. */
+const INSERT_CHUNK = 100;
 
 export const messagesProjection: Projection = {
   name: 'messages',
-  async apply(trx, { event, revision }, { crypto }): Promise<Broadcast[]> {
+  applySends: (trx, sends, ctx) => storeSends(trx, sends, ctx),
+  async apply(trx, projected, ctx): Promise<Broadcast[]> {
+    const { event } = projected;
+    const { crypto } = ctx;
     switch (event.type) {
-      case 'MessageSent': {
-        const m = event.data;
-        const known = await trx.selectFrom('mirror_group_messages').select('id').where('id', '=', m.messageId).executeTakeFirst();
-        if (known) return [];
-        const sentAt = new Date(m.sentAt);
-        await trx
-          .insertInto('mirror_group_messages')
-          .values({
-            id: m.messageId,
-            group_id: m.groupId,
-            seq: revision,
-            sender_user_id: m.senderUserId,
-            body_sealed: await sealMessageBody(crypto, m.groupId, m.messageId, { content: m.content, metadata: m.metadata ?? {} }),
-            content_type: m.contentType,
-            parent_message_id: m.parentMessageId,
-            thread_root_id: m.threadRootId,
-            is_edited: false,
-            is_deleted: false,
-            client_message_id: m.clientMessageId,
-            created_at: sentAt,
-            updated_at: sentAt,
-          })
-          .execute();
-        if (m.threadRootId) {
-          await trx
-            .updateTable('mirror_group_messages')
-            .set((s) => ({ thread_reply_count: s('thread_reply_count', '+', 1) }))
-            .where('group_id', '=', m.groupId)
-            .where('id', '=', m.threadRootId)
-            .execute();
-        }
-        const row = await selectChatMessages(trx).where('m.id', '=', m.messageId).executeTakeFirstOrThrow();
-        const message = await toNewChatMessage(trx, crypto, row);
-        return [{ kind: 'group', groupId: m.groupId, frame: { type: 'chat:message', payload: { message, groupId: m.groupId } } }];
-      }
+      case 'MessageSent':
+        return storeSends(trx, [projected as ProjectedSend], ctx);
       case 'MessageEdited': {
         const e = event.data;
         const row = await trx
@@ -107,3 +81,54 @@ export const messagesProjection: Projection = {
     }
   },
 };
+
+/** Stores new messages (those not stored yet), counts replies on their thread roots, and tells each group. */
+async function storeSends(trx: ReadTransaction, sends: ProjectedSend[], { crypto }: ProjectionContext): Promise<Broadcast[]> {
+  const known = await trx
+    .selectFrom('mirror_group_messages')
+    .select('id')
+    .where('id', 'in', sends.map((s) => s.event.data.messageId))
+    .execute();
+  const stored = new Set(known.map((r) => r.id));
+  const fresh = sends.filter((s) => !stored.has(s.event.data.messageId)).map((s) => ({ m: s.event.data, revision: s.revision }));
+  if (fresh.length === 0) return [];
+
+  const rows = await Promise.all(
+    fresh.map(async ({ m, revision }) => ({
+      id: m.messageId,
+      group_id: m.groupId,
+      seq: revision,
+      sender_user_id: m.senderUserId,
+      body_sealed: await sealMessageBody(crypto, m.groupId, m.messageId, { content: m.content, metadata: m.metadata ?? {} }),
+      content_type: m.contentType,
+      parent_message_id: m.parentMessageId,
+      thread_root_id: m.threadRootId,
+      is_edited: false,
+      is_deleted: false,
+      client_message_id: m.clientMessageId,
+      created_at: new Date(m.sentAt),
+      updated_at: new Date(m.sentAt),
+    })),
+  );
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await trx.insertInto('mirror_group_messages').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+  }
+
+  const replies = new Map<string, { groupId: string; count: number }>();
+  for (const { m } of fresh) {
+    if (!m.threadRootId) continue;
+    const root = replies.get(m.threadRootId) ?? { groupId: m.groupId, count: 0 };
+    replies.set(m.threadRootId, { ...root, count: root.count + 1 });
+  }
+  for (const [rootId, { groupId, count }] of replies) {
+    await trx
+      .updateTable('mirror_group_messages')
+      .set((s) => ({ thread_reply_count: s('thread_reply_count', '+', count) }))
+      .where('group_id', '=', groupId)
+      .where('id', '=', rootId)
+      .execute();
+  }
+
+  const messages = await newChatMessages(trx, crypto, fresh.map(({ m }) => m));
+  return messages.map((message) => ({ kind: 'group', groupId: message.groupId, frame: { type: 'chat:message', payload: { message, groupId: message.groupId } } }));
+}

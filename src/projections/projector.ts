@@ -6,6 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { GroupEvent } from '../domain/groups.js';
+import type { MessageSent } from '../domain/messages.js';
 import type { UserEvent } from '../domain/users.js';
 import { openEvent } from '../infra/crypto/event-sealing.js';
 import type { GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
@@ -44,6 +45,8 @@ export interface ProjectionContext {
   crypto: GroupEncryptionManager;
 }
 
+export type ProjectedSend = ProjectedEvent & { event: MessageSent };
+
 /**
  * One read model. `apply` runs inside the batch's transaction and must use only `trx` (on PGlite the outer
  * database would wait for the very connection the transaction holds). It returns what to broadcast once the batch
@@ -53,11 +56,19 @@ export interface Projection {
   /** Its checkpoint row's key. */
   name: string;
   apply(trx: ReadTransaction, event: ProjectedEvent, ctx: ProjectionContext): Promise<Broadcast[]>;
+  /**
+   * A run of consecutive sends in one go, with a statement per run rather than per send: sends are most of any log,
+   * and statements, each a round trip, are what bounds projection. Optional: without it each send goes to `apply`.
+   */
+  applySends?(trx: ReadTransaction, sends: ProjectedSend[], ctx: ProjectionContext): Promise<Broadcast[]>;
 }
 
 /**
  * Each event goes through them in this order: messages name their senders, so users come first; reads and mentions
  * count over the member and message rows the groups and messages projections have written for the same event.
+ * A run of sends goes through them as one: within it, what a projection writes for one send is never what another
+ * reads for a later one (a send touches only its own new message, and no member joins or leaves inside the run),
+ * so the outcome is the same as send by send.
  */
 export const projections: readonly Projection[] = [usersProjection, groupsProjection, messagesProjection, reactionsProjection, pinsProjection, readsProjection, mentionsProjection, preferencesProjection];
 
@@ -87,7 +98,7 @@ export interface Projector {
 
 /** The start of the log, as a checkpoint. */
 const START = '';
-const DEFAULT_BATCH_SIZE = 200;
+const DEFAULT_BATCH_SIZE = 500;
 const DEFAULT_RETRY_MS = 1500;
 
 export function startProjector(deps: ProjectorDeps): Projector {
@@ -141,16 +152,41 @@ export function startProjector(deps: ProjectorDeps): Projector {
 /** Someone else has moved a checkpoint: this process is no longer the projector. */
 class FencedOut extends Error {}
 
-/** An event that could not be opened or applied, with where it sits in the log and in its batch. */
+/**
+ * An event that could not be opened or applied, with where it sits in the log and in its batch; or, when a run of
+ * sends failed as a whole, the run's first event and its length.
+ */
 class EventFailure extends Error {
   constructor(
     readonly recorded: RecordedEvent,
     readonly index: number,
     readonly projection: string | null,
     override readonly cause: unknown,
+    readonly count = 1,
   ) {
     super(`projecting ${recorded.streamId}@${recorded.revision} failed`);
   }
+}
+
+const isSend = (e: ProjectedEvent): e is ProjectedSend => e.event.type === 'MessageSent';
+
+/** The batch cut into runs: consecutive sends together, every other event on its own. */
+function runsOf(events: ProjectedEvent[]): ProjectedEvent[][] {
+  const runs: ProjectedEvent[][] = [];
+  for (const event of events) {
+    const last = runs[runs.length - 1];
+    if (last && isSend(event) && isSend(last[0]!)) last.push(event);
+    else runs.push([event]);
+  }
+  return runs;
+}
+
+/** Applies one run (of `runsOf`) to one projection. */
+export async function applyRun(trx: ReadTransaction, projection: Projection, run: ProjectedEvent[], ctx: ProjectionContext): Promise<Broadcast[]> {
+  if (projection.applySends && run.every(isSend)) return projection.applySends(trx, run, ctx);
+  const out: Broadcast[] = [];
+  for (const event of run) out.push(...(await projection.apply(trx, event, ctx)));
+  return out;
 }
 
 /** Projects for as long as the lease holds, nobody fences this process out, and no stop is asked for. */
@@ -188,15 +224,19 @@ async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<vo
       // Fencing first: a competing projector blocks here on the row lock instead of doing work it must undo.
       for (const [projection, position] of behind) await advanceCheckpoint(trx, projection, position, last);
       const out: Broadcast[] = [];
-      for (const [index, event] of opened.entries()) {
+      let index = 0;
+      for (const run of runsOf(opened)) {
         for (const projection of projections) {
-          if (event.position <= checkpoints.get(projection.name)!) continue;
+          const due = run.filter((event) => event.position > checkpoints.get(projection.name)!);
+          if (due.length === 0) continue;
           try {
-            out.push(...(await projection.apply(trx, event, { crypto })));
+            out.push(...(await applyRun(trx, projection, due, { crypto })));
           } catch (error) {
-            throw new EventFailure(events[index]!, index, projection.name, error);
+            const first = index + run.length - due.length;
+            throw new EventFailure(events[first]!, first, projection.name, error, due.length);
           }
         }
+        index += run.length;
       }
       return out;
     });
@@ -225,12 +265,15 @@ async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<vo
   /**
    * After a failure, the events before the failing one are committed on their own, so one bad event holds back
    * only itself and what follows it; the subscription then offers the batch again and the committed part is skipped.
+   * A run that failed as a whole is tried one event at a time, to name the event at fault.
    */
   const project = async (events: RecordedEvent[]): Promise<void> => {
     try {
       await apply(events);
     } catch (error) {
-      if (error instanceof EventFailure && error.index > 0) await project(events.slice(0, error.index));
+      if (!(error instanceof EventFailure)) throw error;
+      if (error.index > 0) await project(events.slice(0, error.index));
+      if (error.count > 1) for (const event of events.slice(error.index, error.index + error.count)) await project([event]);
       throw error;
     }
   };

@@ -4,24 +4,30 @@
  * rows an index bounds, so neither reading a count nor keeping it ever scans a group's history.
  * The mentions projection keeps `unread_mention_count` the same way; a read lowers it here.
  */
-import type { MessageDeleted, MessageSent } from '../domain/messages.js';
+import { sql } from 'kysely';
+import type { MessageDeleted } from '../domain/messages.js';
 import type { MessagesRead } from '../domain/reads.js';
 import type { Broadcast } from './broadcasts.js';
-import type { Projection } from './projector.js';
+import type { ProjectedSend, Projection } from './projector.js';
 import type { ReadTransaction } from './schema.js';
-import { firstApplication } from './stream-revisions.js';
+import { firstApplication, firstApplications } from './stream-revisions.js';
 
 const NAME = 'reads';
 const counted = new Set(['MessageSent', 'MessagesRead', 'MessageDeleted', 'MemberAdded']);
 
 export const readsProjection: Projection = {
   name: NAME,
+  async applySends(trx, sends) {
+    await countSends(trx, await firstApplications(trx, NAME, sends));
+    return [];
+  },
   async apply(trx, projected) {
     const { event } = projected;
     if (!counted.has(event.type) || !(await firstApplication(trx, NAME, projected))) return [];
     switch (event.type) {
       case 'MessageSent':
-        return messageSent(trx, event.data);
+        await countSends(trx, [projected as ProjectedSend]);
+        return [];
       case 'MessagesRead':
         return messagesRead(trx, event.data);
       case 'MessageDeleted':
@@ -41,19 +47,36 @@ export const readsProjection: Projection = {
   },
 };
 
-async function messageSent(trx: ReadTransaction, m: MessageSent['data']): Promise<Broadcast[]> {
+/**
+ * A new message counts for its group, and as unread for each member but its sender. For a whole run of sends, one
+ * statement per table: each group's rows move by that group's share, less each sender's own.
+ */
+async function countSends(trx: ReadTransaction, sends: ProjectedSend[]): Promise<void> {
+  if (sends.length === 0) return;
+  const perGroup = new Map<string, number>();
+  const perSender = new Map<string, { groupId: string; userId: number; count: number }>();
+  for (const { event } of sends) {
+    const { groupId, senderUserId: userId } = event.data;
+    perGroup.set(groupId, (perGroup.get(groupId) ?? 0) + 1);
+    const key = `${groupId}|${userId}`;
+    perSender.set(key, { groupId, userId, count: (perSender.get(key)?.count ?? 0) + 1 });
+  }
+  const groupIds = [...perGroup.keys()];
+  const sent = (column: string) => sql<number>`case ${sql.ref(column)} ${sql.join([...perGroup].map(([id, n]) => sql`when ${id} then ${sql.lit(n)}`), sql` `)} end`;
+  const own = sql<number>`case ${sql.join(
+    [...perSender.values()].map(({ groupId, userId, count }) => sql`when group_id = ${groupId} and user_id = ${userId} then ${sql.lit(count)}`),
+    sql` `,
+  )} else 0 end`;
   await trx
     .updateTable('mirror_groups')
-    .set((s) => ({ live_message_count: s('live_message_count', '+', 1) }))
-    .where('id', '=', m.groupId)
+    .set({ live_message_count: sql`live_message_count + ${sent('id')}` })
+    .where('id', 'in', groupIds)
     .execute();
   await trx
     .updateTable('mirror_group_members')
-    .set((s) => ({ unread_count: s('unread_count', '+', 1) }))
-    .where('group_id', '=', m.groupId)
-    .where('user_id', '<>', m.senderUserId)
+    .set({ unread_count: sql`unread_count + ${sent('group_id')} - ${own}` })
+    .where('group_id', 'in', groupIds)
     .execute();
-  return [];
 }
 
 /** Records only what is newly read, and tells the group about exactly that; reading again changes nothing. */

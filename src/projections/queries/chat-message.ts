@@ -126,6 +126,11 @@ export async function toChatMessage(crypto: GroupEncryptionManager, row: ChatMes
     row.body_sealed && !row.is_deleted
       ? await openMessageBody(crypto, row.group_id, row.id, row.body_sealed)
       : { content: '', metadata: {} };
+  return chatMessageOf(row, body, details);
+}
+
+/** The mapping itself, for a body already at hand (the projector has it in clear in the event). */
+export function chatMessageOf(row: ChatMessageRow, body: MessageBody, details: MessageDetails): ChatMessage {
   return {
     id: row.id,
     groupId: row.group_id,

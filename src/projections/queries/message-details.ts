@@ -5,7 +5,9 @@
 import { groupKeyScope } from '../../infra/crypto/event-sealing.js';
 import type { GroupEncryptionManager } from '../../infra/crypto/group-encryption-manager.js';
 import type { ReadDb } from '../schema.js';
+import type { MessageSent } from '../../domain/messages.js';
 import {
+  chatMessageOf,
   openMessageBody,
   toChatMessage,
   type ChatMessage,
@@ -32,12 +34,44 @@ export async function toChatMessages(
 }
 
 /**
- * A message the projector has just stored: its events come before any reaction, read or pin of it in the log, so only
- * a reply's preview is worth a query.
+ * Messages the projector has just stored, from their MessageSent events. Their reactions, reads, pins and replies come
+ * later in the log, so only the senders' names and the replies' previews are worth a query: one each, for all of them.
  */
-export async function toNewChatMessage(db: ReadDb, crypto: GroupEncryptionManager, row: ChatMessageRow): Promise<ChatMessage> {
-  const [message] = await withPreviews(db, crypto, [row], { reactions: new Map(), readers: new Map(), pins: new Map() });
-  return message!;
+export async function newChatMessages(db: ReadDb, crypto: GroupEncryptionManager, sends: ReadonlyArray<MessageSent['data']>): Promise<ChatMessage[]> {
+  if (sends.length === 0) return [];
+  const senders = await db
+    .selectFrom('mirror_users')
+    .select(['id', 'username'])
+    .where('id', 'in', [...new Set(sends.map((m) => m.senderUserId))])
+    .execute();
+  const usernames = new Map(senders.map((u) => [u.id, u.username]));
+  const rows = sends.map(
+    (m): ChatMessageRow => ({
+      id: m.messageId,
+      group_id: m.groupId,
+      sender_user_id: m.senderUserId,
+      sender_username: usernames.get(m.senderUserId) ?? null,
+      body_sealed: null,
+      content_type: m.contentType,
+      parent_message_id: m.parentMessageId,
+      thread_root_id: m.threadRootId,
+      thread_reply_count: 0,
+      status: 'sent',
+      is_edited: false,
+      edited_at: null,
+      is_deleted: false,
+      deleted_at: null,
+      client_message_id: m.clientMessageId,
+      created_at: new Date(m.sentAt),
+      updated_at: new Date(m.sentAt),
+    }),
+  );
+  const previews = await replyPreviews(db, crypto, rows);
+  return rows.map((row, i) => {
+    const preview = previews.get(row.id);
+    const body = { content: sends[i]!.content, metadata: sends[i]!.metadata ?? {} };
+    return chatMessageOf(row, body, { reactions: [], readBy: [], metadata: preview ? { replyPreview: preview } : {} });
+  });
 }
 
 interface Loaded {

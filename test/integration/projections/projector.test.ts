@@ -18,6 +18,7 @@ import {
   untilProjected,
   type ReadSide,
 } from '../../support/read-side.js';
+import { bruteForceCounters, storedCounters } from '../../support/unread-counts.js';
 
 let side: ReadSide;
 beforeAll(async () => {
@@ -109,6 +110,57 @@ describe('checkpoints', () => {
     expect(once.group!.members.map((m) => [m.userId, m.role])).toEqual([
       [owner.userId, 'owner'],
       [bob.userId, 'admin'],
+    ]);
+  });
+});
+
+describe('runs of sends', () => {
+  it('projects sends that arrive in one batch as it would one at a time', async () => {
+    const [ann, ben, cat] = [await seedUser(side, 'ann'), await seedUser(side, 'ben'), await seedUser(side, 'cat')];
+    const one = await seedGroup(side, ann.userId, [ben.userId, cat.userId]);
+    const two = await seedGroup(side, ben.userId, [cat.userId]);
+    const root = messageSent(one.groupId, ann.userId, 'root');
+    const atAnn = `hi @${ann.username}`;
+    const sends = [
+      root,
+      messageSent(one.groupId, ben.userId, 'reply', { parentMessageId: root.data.messageId, threadRootId: root.data.messageId }),
+      messageSent(one.groupId, cat.userId, atAnn, {
+        metadata: { mentions: [{ userId: ann.userId, username: ann.username, startIndex: 3, endIndex: atAnn.length, type: 'user' }] },
+      }),
+      messageSent(one.groupId, ann.userId, 'again'),
+      messageSent(two.groupId, ben.userId, 'x'),
+      messageSent(two.groupId, cat.userId, 'y'),
+      messageSent(two.groupId, cat.userId, '@everyone z', {
+        metadata: { mentions: [{ userId: 0, username: 'everyone', startIndex: 0, endIndex: 9, type: 'everyone' }] },
+      }),
+    ];
+    // All appended before a projector starts, so that they reach it in one batch, as after downtime.
+    await append(side, groupStreamId(one.groupId), sends.slice(0, 4));
+    const { position } = await append(side, groupStreamId(two.groupId), sends.slice(4));
+    const heard = await listen(side);
+    const { projector } = projectorOn(side);
+    await untilProjected(side, position);
+    await eventually(() => heard.filter((b) => b.kind === 'user').length === 2);
+    await projector.stop();
+
+    expect(await storedCounters(side, one.groupId)).toEqual({
+      live: 4,
+      members: { [ann.userId]: [2, 1], [ben.userId]: [3, 0], [cat.userId]: [3, 0] },
+    });
+    expect(await storedCounters(side, two.groupId)).toEqual({ live: 3, members: { [ben.userId]: [2, 1], [cat.userId]: [1, 0] } });
+    for (const { groupId } of [one, two]) expect(await storedCounters(side, groupId)).toEqual(await bruteForceCounters(side, groupId));
+
+    // Each frame shows its message as sent: as a read shows it now, but for the root, whose reply came later.
+    const read = [...(await groupAsRead(one.groupId)).messages, ...(await groupAsRead(two.groupId)).messages];
+    const frames = heard.flatMap((b) => (b.kind === 'group' && b.frame.type === 'chat:message' ? [b.frame.payload.message] : []));
+    expect(frames).toEqual(read.map((m) => (m.id === root.data.messageId ? { ...m, threadReplyCount: 0 } : m)));
+    expect(read[0]!.threadReplyCount).toBe(1);
+    expect(frames[1]!.metadata.replyPreview).toEqual({ messageId: root.data.messageId, senderUsername: ann.username, content: 'root' });
+
+    const mentions = heard.flatMap((b) => (b.kind === 'user' ? [[b.userId, b.frame.payload.mentionType, b.frame.payload.message.content]] : []));
+    expect(mentions).toEqual([
+      [ann.userId, 'user', atAnn],
+      [ben.userId, 'everyone', '@everyone z'],
     ]);
   });
 });
@@ -268,6 +320,27 @@ describe('failures', () => {
     } finally {
       await projector.stop();
       if (moved) await moveMessagesTable('mirror_group_messages_away', 'mirror_group_messages');
+    }
+  });
+
+  it('names the one send at fault in a run of sends, and projects those before it', async () => {
+    // A side of its own: the faulty send would hold back every later projector of the shared one.
+    const own = await openReadSide();
+    const { projector, logs } = projectorOn(own);
+    try {
+      const owner = await seedUser(own);
+      const { groupId } = await seedGroup(own, owner.userId);
+      const [before, after] = [messageSent(groupId, owner.userId, 'before'), messageSent(groupId, owner.userId, 'after')];
+      // A content type longer than its column: the row cannot be stored.
+      const faulty = messageSent(groupId, owner.userId, 'faulty', { contentType: 'x'.repeat(40) as 'text' });
+      const { nextRevision } = await append(own, groupStreamId(groupId), [before, faulty, after]);
+      await eventually(() => logs.some((l) => l.level === 'error'));
+      expect(logs.find((l) => l.level === 'error')!.fields).toMatchObject({ stream: groupStreamId(groupId), revision: nextRevision - 1, eventType: 'MessageSent' });
+      expect(await getMessage(own, groupId, before.data.messageId, NOBODY)).toMatchObject({ content: 'before' });
+      expect(await getMessage(own, groupId, after.data.messageId, NOBODY)).toBeNull();
+    } finally {
+      await projector.stop();
+      await own.close();
     }
   });
 });
