@@ -50,8 +50,13 @@ export async function benchBackends(profile: Profile): Promise<TestBackends> {
 
 const SERVER_START_TIMEOUT_MS = 60_000;
 
+/** Set by `--cpu-prof`: each chat server writes a V8 CPU profile into this folder when it stops. */
+export const CPU_PROFILE_DIR_ENV = 'MIRROR_BENCH_CPU_PROFILE_DIR';
+
 export async function startChatServer(backends: TestBackends): Promise<ChatServer> {
-  const server = await spawnServer(backends.env, SERVER_START_TIMEOUT_MS);
+  const profileDir = process.env[CPU_PROFILE_DIR_ENV];
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const server = await spawnServer(backends.env, SERVER_START_TIMEOUT_MS, nodeArgs);
   return { process: server, pid: server.child.pid!, stop: () => stopChild(server.child) };
 }
 

@@ -1,4 +1,4 @@
-import type { SendMessage } from '../domain/messages.js';
+import type { MessageSent, SendMessage } from '../domain/messages.js';
 import { findByClientMessageId } from '../domain/messages.js';
 import { groupStreamId } from '../infra/crypto/event-sealing.js';
 import type { ProcessorDeps } from './stream-processor.js';
@@ -11,7 +11,7 @@ export function messageCommands(deps: ProcessorDeps, processor: GroupProcessor) 
     /** A retry with the same clientMessageId appends nothing and answers the original message's id. */
     async sendMessage(input: SendMessageInput) {
       const { groupId, ...data } = input;
-      const { answer, position } = await processor.execute(
+      const { answer, position, events } = await processor.execute(
         groupStreamId(groupId),
         { type: 'SendMessage', data: { messageId: deps.newId(), ...data } },
         (state, events) =>
@@ -19,7 +19,9 @@ export function messageCommands(deps: ProcessorDeps, processor: GroupProcessor) 
             ? (events[0]!.data as { messageId: string }).messageId
             : findByClientMessageId(state, input.senderUserId, input.clientMessageId!)!,
       );
-      return { messageId: answer, position, duplicate: position === null };
+      // `sent`: the new message as stored, which its sender can be answered with; null for a repeated clientMessageId.
+      const sent = events.find((e): e is MessageSent => e.type === 'MessageSent')?.data ?? null;
+      return { messageId: answer, position, duplicate: position === null, sent };
     },
 
     async editMessage(input: { groupId: string; messageId: string; editorUserId: number; content: string }) {

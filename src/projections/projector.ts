@@ -222,7 +222,9 @@ async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<vo
     const opened = await openAll(events);
     const broadcasts = await readDb.transaction().execute(async (trx) => {
       // Fencing first: a competing projector blocks here on the row lock instead of doing work it must undo.
-      for (const [projection, position] of behind) await advanceCheckpoint(trx, projection, position, last);
+      const byPosition = new Map<string, string[]>();
+      for (const [name, position] of behind) byPosition.set(position, [...(byPosition.get(position) ?? []), name]);
+      for (const [from, names] of byPosition) await advanceCheckpoints(trx, names, from, last);
       const out: Broadcast[] = [];
       let index = 0;
       for (const run of runsOf(opened)) {
@@ -347,14 +349,15 @@ async function loadCheckpoints(db: ReadDb): Promise<Map<string, string>> {
   return read();
 }
 
-async function advanceCheckpoint(trx: ReadTransaction, projection: string, from: string, to: string): Promise<void> {
+/** Moves the checkpoints of `names`, all at `from`, to `to`: one statement however many projections (usually all). */
+async function advanceCheckpoints(trx: ReadTransaction, names: string[], from: string, to: string): Promise<void> {
   const result = await trx
     .updateTable('mirror_projection_checkpoints')
     .set({ position: to, updated_at: new Date() })
-    .where('projection', '=', projection)
+    .where('projection', 'in', names)
     .where('position', '=', from)
     .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw new FencedOut();
+  if (result.numUpdatedRows !== BigInt(names.length)) throw new FencedOut();
 }
 
 /** Positions order as strings (see the event store port). */

@@ -29,9 +29,7 @@ export async function openPostgresEventStore(url: string): Promise<EventStore> {
     db,
     {
       // NOTIFY is delivered on commit only, to every listening session, this process's included.
-      inTransaction: async (trx) => {
-        await sql`select pg_notify(${CHANNEL}, '')`.execute(trx);
-      },
+      inStatement: sql`pg_notify(${CHANNEL}, '')`,
       listen: listener.listen,
     },
     async () => {

@@ -1,7 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import {
   WrongExpectedRevisionError,
-  type AppendResult,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -11,9 +10,9 @@ import { decodePosition, encodePosition } from '../position.js';
 
 /** How appends wake readers; the factories choose (NOTIFY across processes, or an in-process emitter). */
 export interface AppendNotifier {
-  /** Runs inside the append transaction, so the signal is delivered if and only if the events commit. */
-  inTransaction?(trx: Transaction<any>): Promise<void>;
-  /** Runs after the append transaction has committed. */
+  /** An expression evaluated by the append statement itself, so the signal is delivered if and only if it commits. */
+  inStatement?: RawBuilder<unknown>;
+  /** Runs after the append has committed. */
   afterCommit?(): void;
   listen(listener: () => void): () => void;
 }
@@ -45,23 +44,9 @@ export function postgresEventStore(db: Kysely<any>, notifier: AppendNotifier, cl
     async append(streamId, events, expected) {
       if (events.length === 0) throw new Error(`append to ${streamId}: no events`);
       for (;;) {
-        let result: AppendResult;
+        let rows: AppendedRow[];
         try {
-          result = await db.transaction().execute(async (trx) => {
-            const actual = await lastRevision(trx, streamId);
-            if (!isAtExpected(expected, actual)) throw new WrongExpectedRevisionError(streamId, expected, actual);
-            const first = actual === 'no_stream' ? 0 : actual + 1;
-            const { rows } = await sql<{ transaction_id: string; global_seq: string }>`
-              insert into mirror_events (stream_id, revision, event_id, event_type, data, metadata)
-              values ${sql.join(events.map((event, i) => eventValues(streamId, first + i, event)))}
-              returning transaction_id::text as transaction_id, global_seq::text as global_seq`.execute(trx);
-            await notifier.inTransaction?.(trx);
-            const last = rows.reduce((a, b) => (BigInt(b.global_seq) > BigInt(a.global_seq) ? b : a));
-            return {
-              nextRevision: first + events.length - 1,
-              position: encodePosition(last.transaction_id, last.global_seq),
-            };
-          });
+          rows = (await appendStatement(streamId, events, expected, notifier.inStatement).execute(db)).rows;
         } catch (error) {
           // A concurrent writer read the same last revision and committed first; our insert then hit its revision.
           // With 'any' the caller accepts whatever the stream holds, so the append is simply made again on top.
@@ -71,8 +56,14 @@ export function postgresEventStore(db: Kysely<any>, notifier: AppendNotifier, cl
           }
           throw error;
         }
+        const appended = rows.filter((r) => r.global_seq !== null);
+        if (appended.length === 0) {
+          const actual = rows[0]!.previous === '-1' ? 'no_stream' : Number(rows[0]!.previous);
+          throw new WrongExpectedRevisionError(streamId, expected, actual);
+        }
         notifier.afterCommit?.();
-        return result;
+        const last = appended.reduce((a, b) => (BigInt(b.global_seq!) > BigInt(a.global_seq!) ? b : a));
+        return { nextRevision: Number(last.previous) + events.length, position: encodePosition(last.transaction_id!, last.global_seq!) };
       }
     },
 
@@ -102,9 +93,39 @@ export function postgresEventStore(db: Kysely<any>, notifier: AppendNotifier, cl
   };
 }
 
-function eventValues(streamId: string, revision: number, event: NewEvent) {
+interface AppendedRow {
+  /** The stream's last revision before the append, -1 for none. */
+  previous: string;
+  /** Null when nothing was appended: the stream was not at the expected revision. */
+  transaction_id: string | null;
+  global_seq: string | null;
+}
+
+/**
+ * The whole append as one statement, hence one round trip and its own transaction: the check of the expected
+ * revision, the events numbered on from the stream's last, and the signal. It answers a row per event appended, or a
+ * single row without them when the stream was not where the caller expected.
+ */
+function appendStatement(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, signal: RawBuilder<unknown> | undefined) {
+  const atExpected =
+    expected === 'any' ? sql`true` : sql`last.revision = ${expected === 'no_stream' ? -1 : expected}`;
   // Metadata travels as text and is cast in SQL, so neither driver applies its own JSON encoding to it.
-  return sql`(${streamId}, ${revision}, ${event.id}, ${event.type}, ${event.data}, cast(${JSON.stringify(event.metadata)} as jsonb))`;
+  const values = events.map(
+    (event, i) =>
+      sql`(${sql.lit(i + 1)}, cast(${event.id} as uuid), cast(${event.type} as text), cast(${event.data} as bytea), cast(${JSON.stringify(event.metadata)} as jsonb))`,
+  );
+  return sql<AppendedRow>`
+    with last as (
+      select coalesce(max(revision), -1) as revision from mirror_events where stream_id = ${streamId}
+    ), appended as (
+      insert into mirror_events (stream_id, revision, event_id, event_type, data, metadata)
+      select ${streamId}, last.revision + e.n, e.event_id, e.event_type, e.data, e.metadata
+      from last, (values ${sql.join(values)}) as e(n, event_id, event_type, data, metadata)
+      where ${atExpected}
+      returning transaction_id::text as transaction_id, global_seq::text as global_seq
+    )
+    select last.revision::text as previous, appended.transaction_id, appended.global_seq${signal ? sql`, ${signal}` : sql``}
+    from last left join appended on true`;
 }
 
 function afterPosition(after: string) {
@@ -117,10 +138,6 @@ async function lastRevision(db: Kysely<any>, streamId: string): Promise<number |
     select max(revision)::text as revision from mirror_events where stream_id = ${streamId}`.execute(db);
   const revision = rows[0]?.revision;
   return revision == null ? 'no_stream' : Number(revision);
-}
-
-function isAtExpected(expected: ExpectedRevision, actual: number | 'no_stream'): boolean {
-  return expected === 'any' || expected === actual;
 }
 
 function isUniqueViolation(error: unknown, constraint: string): boolean {
