@@ -24,7 +24,9 @@ const counted = new Set(['MessageSent', 'MessageEdited', 'MessageDeleted', 'Memb
 export const mentionsProjection: Projection = {
   name: NAME,
   async applySends(trx, sends, ctx) {
-    return mentionInSends(trx, ctx, await firstApplications(trx, NAME, sends));
+    // Sends that mention nobody change nothing here, so they need no guard either.
+    const mentioning = sends.filter((s) => (s.event.data.metadata?.mentions ?? []).length > 0);
+    return mentionInSends(trx, ctx, await firstApplications(trx, NAME, mentioning));
   },
   async apply(trx, projected, ctx) {
     const { event } = projected;

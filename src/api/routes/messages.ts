@@ -27,7 +27,7 @@ export async function messageRoutes(app: FastifyInstance, deps: ApiDeps): Promis
   app.post(base, async (request, reply) => {
     const { groupId } = parseInput(groupParams, request.params, 'params');
     const body = parseInput(sendMessageBody, request.body, 'body');
-    const { message, duplicate } = await sendMessage(deps, { groupId, senderUserId: request.user.id, ...body });
+    const { message, duplicate } = await sendMessage(deps, request.user, { groupId, ...body });
     return reply.status(duplicate ? 200 : 201).send({ success: true, data: { message } });
   });
 

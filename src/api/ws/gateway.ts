@@ -131,7 +131,7 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
         return;
       case 'chat:send_message': {
         const { groupId, ...fields } = frame.payload;
-        const { message } = await sendMessage(deps, { groupId, senderUserId: user.id, ...fields });
+        const { message } = await sendMessage(deps, user, { groupId, ...fields });
         client.send(JSON.stringify({ type: 'chat:message_sent', payload: { message, groupId }, requestId: frame.requestId }));
         return;
       }

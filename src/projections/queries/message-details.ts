@@ -37,14 +37,16 @@ export async function toChatMessages(
  * Messages the projector has just stored, from their MessageSent events. Their reactions, reads, pins and replies come
  * later in the log, so only the senders' names and the replies' previews are worth a query: one each, for all of them.
  */
-export async function newChatMessages(db: ReadDb, crypto: GroupEncryptionManager, sends: ReadonlyArray<MessageSent['data']>): Promise<ChatMessage[]> {
-  if (sends.length === 0) return [];
-  const senders = await db
-    .selectFrom('mirror_users')
-    .select(['id', 'username'])
-    .where('id', 'in', [...new Set(sends.map((m) => m.senderUserId))])
-    .execute();
-  const usernames = new Map(senders.map((u) => [u.id, u.username]));
+export async function newChatMessages(
+  db: ReadDb,
+  crypto: GroupEncryptionManager,
+  sends: ReadonlyArray<MessageSent['data']>,
+  /** Senders' names the caller knows already (usernames never change). */
+  knownUsernames: ReadonlyMap<number, string> = new Map(),
+): Promise<ChatMessage[]> {
+  const unknown = [...new Set(sends.map((m) => m.senderUserId))].filter((id) => !knownUsernames.has(id));
+  const senders = unknown.length === 0 ? [] : await db.selectFrom('mirror_users').select(['id', 'username']).where('id', 'in', unknown).execute();
+  const usernames = new Map([...knownUsernames, ...senders.map((u): [number, string] => [u.id, u.username])]);
   const rows = sends.map(
     (m): ChatMessageRow => ({
       id: m.messageId,
