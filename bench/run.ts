@@ -11,12 +11,13 @@ import { connections } from './scenarios/connections.js';
 import { fanout } from './scenarios/fanout.js';
 import { history } from './scenarios/history.js';
 import { saturation } from './scenarios/saturation.js';
+import { search } from './scenarios/search.js';
 import { CPU_PROFILE_DIR_ENV } from './servers.js';
 
 /** Where `--cpu-prof` puts the servers' profiles (git ignores it); open them in Chrome DevTools or speedscope. */
 const PROFILE_DIR = 'bench/profiles';
 
-const scenarios: Record<string, Scenario> = { fanout, saturation, history, 'catch-up': catchUp, connections };
+const scenarios: Record<string, Scenario> = { fanout, saturation, history, 'catch-up': catchUp, connections, search };
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

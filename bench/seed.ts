@@ -15,6 +15,7 @@ import type { MessageSent } from '../src/domain/messages.js';
 import { groupStreamId, openEvent, sealEvent } from '../src/infra/crypto/event-sealing.js';
 import type { ExpectedRevision } from '../src/infra/event-store/port.js';
 import { projectedPosition } from '../src/projections/projector.js';
+import { timeOrderedId } from '../src/infra/time-ordered-id.js';
 import { RestClient } from '../test/support/client.js';
 import type { TestBackends } from '../test/support/server.js';
 import { startChatServer, type ChatServer } from './servers.js';
@@ -25,10 +26,17 @@ export interface SeededGroup {
   groupId: string;
   /** Every message's id, oldest first. */
   messageIds: string[];
+  /** Every event appended, this group's and any other's. */
+  events: number;
   /** Global position of the last event appended. */
   head: string;
   /** The seeding process's own connections to the backends; closed by the caller. */
   backends: Backends;
+}
+
+export interface SeededGroups extends Omit<SeededGroup, 'groupId' | 'messageIds'> {
+  /** In the order seeded; each group's messages oldest first. */
+  groups: Array<{ groupId: string; messageIds: string[] }>;
 }
 
 const APPEND_BATCH = 2000;
@@ -36,48 +44,62 @@ const READ_BACK_PAGE = 1000;
 const PASSWORD = 'correct horse battery';
 
 export async function seedGroupHistory(env: Record<string, string>, messages: number, contentChars: number): Promise<SeededGroup> {
+  const seeded = await seedGroups(env, 1, messages, (n) => `message ${n} `.padEnd(contentChars, 'x'));
+  const [{ groupId, messageIds }] = seeded.groups as [SeededGroups['groups'][number]];
+  return { ...seeded, groupId, messageIds };
+}
+
+/** `groups` groups of one owner, each with `perGroup` messages whose texts `text` gives (n counts across groups). */
+export async function seedGroups(env: Record<string, string>, groups: number, perGroup: number, text: (n: number) => string): Promise<SeededGroups> {
   const backends = await openBackends(parseConfig(env), pino({ level: 'error' }));
   try {
     const { eventStore, crypto } = backends;
-    const commands = createCommands({ eventStore, crypto, clock: () => new Date(), newId: randomUUID });
+    const commands = createCommands({ eventStore, crypto, clock: () => new Date(), newId: () => timeOrderedId() });
     const username = `bench_${randomUUID().slice(0, 8)}`;
     const { userId } = await commands.registerUser({ username, email: `${username}@example.test`, passwordHash: await hashPassword(PASSWORD) });
-    const { groupId } = await commands.createGroup({ ownerUserId: userId, ownerUsername: username, name: 'History' });
-    const streamId = groupStreamId(groupId);
-    const messageIds: string[] = [];
-    // The group's own events came first; from then on each batch states the revision it follows.
-    let expected: ExpectedRevision = 'any';
+    const seeded: SeededGroups['groups'] = [];
     let head = '';
-    const firstSentAt = Date.now() - messages;
-    for (let done = 0; done < messages; ) {
-      const size = Math.min(APPEND_BATCH, messages - done);
-      const events = await Promise.all(
-        Array.from({ length: size }, (_, i) => {
-          const event: MessageSent = {
-            type: 'MessageSent',
-            data: {
-              groupId,
-              messageId: randomUUID(),
-              senderUserId: userId,
-              content: `message ${done + i} `.padEnd(contentChars, 'x'),
-              contentType: 'text',
-              parentMessageId: null,
-              threadRootId: null,
-              clientMessageId: null,
-              metadata: null,
-              sentAt: new Date(firstSentAt + done + i).toISOString(),
-            },
-          };
-          messageIds.push(event.data.messageId);
-          return sealEvent(crypto, streamId, randomUUID(), event, {});
-        }),
-      );
-      const appended = await eventStore.append(streamId, events, expected);
-      expected = appended.nextRevision;
-      head = appended.position;
-      done += size;
+    let n = 0;
+    const firstSentAt = Date.now() - groups * perGroup;
+    for (let g = 0; g < groups; g++) {
+      const { groupId } = await commands.createGroup({ ownerUserId: userId, ownerUsername: username, name: `Group ${g + 1}` });
+      const streamId = groupStreamId(groupId);
+      const messageIds: string[] = [];
+      // The group's own events came first; from then on each batch states the revision it follows.
+      let expected: ExpectedRevision = 'any';
+      for (let done = 0; done < perGroup; ) {
+        const size = Math.min(APPEND_BATCH, perGroup - done);
+        const events = await Promise.all(
+          Array.from({ length: size }, () => {
+            const event: MessageSent = {
+              type: 'MessageSent',
+              data: {
+                groupId,
+                // As the server makes them (cli/compose.ts): time-ordered.
+                messageId: timeOrderedId(firstSentAt + n),
+                senderUserId: userId,
+                content: text(n),
+                contentType: 'text',
+                parentMessageId: null,
+                threadRootId: null,
+                clientMessageId: null,
+                metadata: null,
+                sentAt: new Date(firstSentAt + n).toISOString(),
+              },
+            };
+            n++;
+            messageIds.push(event.data.messageId);
+            return sealEvent(crypto, streamId, randomUUID(), event, {});
+          }),
+        );
+        const appended = await eventStore.append(streamId, events, expected);
+        expected = appended.nextRevision;
+        head = appended.position;
+        done += size;
+      }
+      seeded.push({ groupId, messageIds });
     }
-    return { username, password: PASSWORD, groupId, messageIds, head, backends };
+    return { username, password: PASSWORD, groups: seeded, events: n, head, backends };
   } catch (error) {
     await backends.close();
     throw error;
@@ -130,7 +152,7 @@ export async function serveSeeded(backends: TestBackends, seed: SeededGroup): Pr
   try {
     const api = new RestClient(server.process.url);
     const lastId = seed.messageIds.at(-1);
-    const deadline = Date.now() + catchUpTimeoutMs(seed.messageIds.length);
+    const deadline = Date.now() + catchUpTimeoutMs(seed.events);
     const caughtUp = async () => {
       if (!embedded) return (await projectedPosition(seed.backends.readDb)) >= seed.head;
       if (!api.token) {
@@ -142,7 +164,7 @@ export async function serveSeeded(backends: TestBackends, seed: SeededGroup): Pr
       return page.status === 200 && page.body.data.messages[0]?.id === lastId;
     };
     while (!(await caughtUp())) {
-      if (Date.now() > deadline) throw new Error(`the projector did not catch up with ${seed.messageIds.length} events in time`);
+      if (Date.now() > deadline) throw new Error(`the projector did not catch up with ${seed.events} events in time`);
       await setTimeout(POLL_MS);
     }
     const doneAt = performance.now();

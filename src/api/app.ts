@@ -16,6 +16,7 @@ import { presenceRoutes } from './routes/presence.js';
 import { reactionRoutes } from './routes/reactions.js';
 import { threadRoutes } from './routes/threads.js';
 import { readRoutes } from './routes/reads.js';
+import { searchRoutes } from './routes/search.js';
 import { typingRoutes } from './routes/typing.js';
 import { chatGateway } from './ws/gateway.js';
 
@@ -41,6 +42,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(pinRoutes, deps);
   await app.register(threadRoutes, deps);
   await app.register(readRoutes, deps);
+  await app.register(searchRoutes, deps);
   await app.register(typingRoutes, deps);
   await app.register(presenceRoutes, deps);
   await app.register(preferenceRoutes, deps);

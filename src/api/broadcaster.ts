@@ -1,6 +1,6 @@
 import type { GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
 import type { PubSub } from '../infra/pubsub/port.js';
-import { BROADCAST_CHANNEL, encodeBroadcast, type Broadcast } from '../projections/broadcasts.js';
+import { BROADCAST_CHANNEL, encodeBroadcasts, type Broadcast } from '../projections/broadcasts.js';
 
 /** Publishes broadcasts that come from the API rather than the projector (typing, presence). */
 export type Broadcaster = (broadcasts: Broadcast[]) => Promise<void>;
@@ -12,9 +12,9 @@ export type Broadcaster = (broadcasts: Broadcast[]) => Promise<void>;
 export function createBroadcaster(deps: { bus: PubSub; crypto: GroupEncryptionManager }): Broadcaster {
   let previous: Promise<unknown> = Promise.resolve();
   return (broadcasts) => {
-    const sealed = Promise.all(broadcasts.map((b) => encodeBroadcast(deps.crypto, b)));
+    const sealed = encodeBroadcasts(deps.crypto, broadcasts);
     const published = previous.then(async () => {
-      await Promise.all((await sealed).map((m) => deps.bus.publish(BROADCAST_CHANNEL, m)));
+      if (broadcasts.length > 0) await deps.bus.publish(BROADCAST_CHANNEL, await sealed);
     });
     previous = published.catch(() => {});
     return published;

@@ -3,7 +3,7 @@
  * to the embedded one when its URL is unset: PGlite under DATA_DIR for the event store and the read models (one
  * instance shared by both), in-process pub/sub, locks and ephemeral state.
  */
-import { hkdfSync, randomUUID } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -16,7 +16,7 @@ import { createBroadcaster } from '../api/broadcaster.js';
 import { createPresence } from '../api/presence.js';
 import { createTyping } from '../api/typing.js';
 import { createCommands } from '../commands/index.js';
-import { GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
+import { GroupEncryptionManager, KEYS_CHANGED_CHANNEL, kekIdOf } from '../infra/crypto/group-encryption-manager.js';
 import { createMemoryEphemeralStore } from '../infra/ephemeral/memory/index.js';
 import type { EphemeralStore } from '../infra/ephemeral/port.js';
 import { openRedisEphemeralStore } from '../infra/ephemeral/redis/index.js';
@@ -38,7 +38,9 @@ import { migrateReadModels } from '../projections/migrations.js';
 import { startProjector } from '../projections/projector.js';
 import { createProjectionWaiter } from '../projections/waiter.js';
 import type { Config } from './config.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { loadMasterKey } from './master-key.js';
+import { timeOrderedId } from '../infra/time-ordered-id.js';
 
 export interface Backends {
   eventStore: EventStore;
@@ -55,7 +57,8 @@ export interface Backends {
 
 const isMysqlUrl = (url: string) => url.startsWith('mysql://') || url.startsWith('mariadb://');
 
-export async function openBackends(config: Config, logger: Logger): Promise<Backends> {
+/** `holder` names this process in the embedded profile's DATA_DIR lock, for whoever finds it held. */
+export async function openBackends(config: Config, logger: Logger, holder = 'the server'): Promise<Backends> {
   const dataDir = resolve(config.DATA_DIR);
   const closers: Array<() => Promise<unknown>> = [];
   const close = async () => {
@@ -66,6 +69,8 @@ export async function openBackends(config: Config, logger: Logger): Promise<Back
     const embedded = async () => {
       if (!pglite) {
         await mkdir(dataDir, { recursive: true });
+        const dataDirLock = await lockDataDir(dataDir, holder);
+        closers.push(() => dataDirLock.release());
         pglite = await openPgliteDb(join(dataDir, 'pglite'));
         const db = pglite;
         closers.push(() => db.destroy());
@@ -88,7 +93,13 @@ export async function openBackends(config: Config, logger: Logger): Promise<Back
 
     await migrateReadModels(readDb);
     const masterKey = await loadMasterKey(config.MASTER_KEY, dataDir, logger);
-    const crypto = new GroupEncryptionManager(await createSqlKeyStore(readDb), masterKey);
+    const previousKeks = config.MASTER_KEY_PREVIOUS.map((key) => Buffer.from(key, 'base64'));
+    const crypto = new GroupEncryptionManager(await createSqlKeyStore(readDb, kekIdOf(masterKey)), masterKey, { previousKeks });
+    closers.push(() => crypto.settle());
+    if (previousKeks.length > 0) {
+      const rewrapped = await crypto.rewrapPrevious();
+      if (rewrapped > 0) logger.info({ rewrapped }, 're-wrapped data keys still under a previous master key');
+    }
 
     const bus = config.REDIS_URL ? await openRedisPubSub(config.REDIS_URL, { prefix: config.REDIS_PREFIX }) : createMemoryPubSub();
     closers.push(() => bus.close());
@@ -138,12 +149,17 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const backends = await openBackends(config, logger);
   const { eventStore, readDb, bus, lock, crypto } = backends;
   try {
+    // Another process (`mirror-chat keys …`) rotated or shredded a scope: read its keys again before the next use.
+    const stopForgetting = await bus.subscribe(KEYS_CHANGED_CHANNEL, (scope) => {
+      crypto.forget(scope);
+      logger.debug({ scope }, 'keys changed elsewhere; reading them again');
+    });
     const projector = startProjector({ db: readDb, eventStore, crypto, bus, lock, logger });
     const waiter = createProjectionWaiter({ db: readDb, bus });
     const ephemeralDeps = { ephemeral: backends.ephemeral, read: { db: readDb, crypto }, broadcast: createBroadcaster({ bus, crypto }), logger };
     const typing = createTyping(ephemeralDeps, options.typingMs);
     const presence = createPresence(ephemeralDeps, { graceMs: options.presenceGraceMs });
-    const commands = createCommands({ eventStore, crypto, clock: options.clock ?? (() => new Date()), newId: randomUUID });
+    const commands = createCommands({ eventStore, crypto, clock: options.clock ?? (() => new Date()), newId: () => timeOrderedId() });
     const tokens = createTokenService({
       secret: jwtSecret(config, backends.masterKey),
       issuer: config.JWT_ISSUER,
@@ -177,6 +193,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         await Promise.all([typing.close(), presence.close()]);
         await projector.stop();
         await waiter.close();
+        await stopForgetting();
         await backends.close();
       },
     };

@@ -19,6 +19,9 @@ const csv = z
   .optional()
   .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
 
+const MASTER_KEY_FORMAT = 'must be 32 bytes, base64-encoded (openssl rand -base64 32)';
+const isMasterKey = (v: string) => Buffer.from(v, 'base64').byteLength === 32;
+
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
@@ -33,12 +36,9 @@ export const configSchema = z.object({
   JWT_ISSUER: z.string().default('mirror-chat'),
   JWT_AUDIENCE: z.string().default('mirror-chat'),
   JWT_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
-  MASTER_KEY: z
-    .string()
-    .optional()
-    .refine((v) => v === undefined || Buffer.from(v, 'base64').byteLength === 32, {
-      message: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
-    }),
+  MASTER_KEY: z.string().optional().refine((v) => v === undefined || isMasterKey(v), { message: MASTER_KEY_FORMAT }),
+  /** Master keys replaced by `mirror-chat keys rotate-master`, kept until every server runs with the new one. */
+  MASTER_KEY_PREVIOUS: csv.refine((keys) => keys.every(isMasterKey), { message: `each key ${MASTER_KEY_FORMAT}` }),
   CORS_ORIGINS: csv,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long a REST write waits for its events to reach the read models before answering. */

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-/** The `mirror-chat` command. `serve` runs the server; operators' commands join it in later issues. */
+/** The `mirror-chat` command: `serve` runs the server, `keys` manages the encryption keys. */
 import { Command } from 'commander';
 import { createLogger } from '../api/logger.js';
 import { parseConfig } from './config.js';
 import { startServer } from './compose.js';
+import { keysCommand } from './keys.js';
 
 const program = new Command('mirror-chat').description('MirrorGroups Chat: event-sourced real-time group chat backend');
 
@@ -22,6 +23,8 @@ program
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
   });
+
+program.addCommand(keysCommand());
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

@@ -6,7 +6,7 @@
 import { DomainError } from '../domain/errors.js';
 import { WrongExpectedRevisionError, type EventStore, type ExpectedRevision } from '../infra/event-store/port.js';
 import { openEvent, sealEvent, type DomainEventShape } from '../infra/crypto/event-sealing.js';
-import type { GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
+import { KeyShreddedError, type GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
 
 export interface Decider<S, C, E extends DomainEventShape> {
   initialState(streamId: string): S;
@@ -43,6 +43,8 @@ interface Loaded<S> {
 }
 
 const MAX_BATCH = 100;
+/** What a command on a crypto-shredded group answers (`mirror-chat keys shred`). */
+export const SHREDDED = 'This group was shredded: its history was destroyed and it takes no more messages';
 const MAX_CONFLICT_RETRIES = 10;
 const MAX_CACHED_STREAMS = 1000;
 
@@ -127,7 +129,11 @@ export class StreamProcessor<S, C, E extends DomainEventShape> {
     const loaded = this.cache.get(streamId) ?? { state: this.decider.initialState(streamId), revision: 'no_stream' as const };
     const from = loaded.revision === 'no_stream' ? 0 : (loaded.revision as number) + 1;
     for (const recorded of await this.deps.eventStore.readStream(streamId, from)) {
-      this.decider.evolve(loaded.state, await openEvent<E>(this.deps.crypto, recorded));
+      const event = await openEvent<E>(this.deps.crypto, recorded).catch((error: unknown) => {
+        if (error instanceof KeyShreddedError) throw new DomainError('NOT_FOUND', SHREDDED);
+        throw error;
+      });
+      this.decider.evolve(loaded.state, event);
       loaded.revision = recorded.revision;
     }
     return loaded;

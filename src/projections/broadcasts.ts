@@ -48,18 +48,38 @@ interface Wire {
 
 const broadcastContext = (groupId: string) => `broadcast|${groupId}`;
 
-export async function encodeBroadcast(crypto: GroupEncryptionManager, broadcast: Broadcast): Promise<string> {
-  const { groupId } = broadcast;
-  const sealed = await crypto.sealText(groupKeyScope(groupId), JSON.stringify(broadcast), broadcastContext(groupId));
-  const wire: Wire = { groupId, sealed: Buffer.from(sealed).toString('base64') };
-  return JSON.stringify(wire);
+/**
+ * One bus message carries a whole batch of broadcasts, each sealed with its own group's key: a message per broadcast
+ * would cost a round trip each, in the publisher and in every subscriber.
+ */
+export async function encodeBroadcasts(crypto: GroupEncryptionManager, broadcasts: Broadcast[]): Promise<string> {
+  const wires = await Promise.all(
+    broadcasts.map(async (broadcast): Promise<Wire> => {
+      const { groupId } = broadcast;
+      const sealed = await crypto.sealText(groupKeyScope(groupId), JSON.stringify(broadcast), broadcastContext(groupId));
+      return { groupId, sealed: Buffer.from(sealed).toString('base64') };
+    }),
+  );
+  return JSON.stringify(wires);
 }
 
-/** Rejects what was not sealed for the group it names (the key context binds the two). */
-export async function decodeBroadcast(crypto: GroupEncryptionManager, message: string): Promise<Broadcast> {
-  const { groupId, sealed } = JSON.parse(message) as Wire;
-  const json = await crypto.openText(groupKeyScope(groupId), Buffer.from(sealed, 'base64'), broadcastContext(groupId));
-  return JSON.parse(json) as Broadcast;
+/**
+ * The broadcasts of one bus message, in order. One that does not open — not sealed for the group it names, or its
+ * group shredded since — goes to `onUndecodable` and the others still arrive.
+ */
+export async function decodeBroadcasts(crypto: GroupEncryptionManager, message: string, onUndecodable: (error: unknown) => void): Promise<Broadcast[]> {
+  const wires = JSON.parse(message) as Wire[];
+  const opened = await Promise.allSettled(
+    wires.map(async ({ groupId, sealed }) => {
+      const json = await crypto.openText(groupKeyScope(groupId), Buffer.from(sealed, 'base64'), broadcastContext(groupId));
+      return JSON.parse(json) as Broadcast;
+    }),
+  );
+  return opened.flatMap((result) => {
+    if (result.status === 'fulfilled') return [result.value];
+    onUndecodable(result.reason);
+    return [];
+  });
 }
 
 /** The frame as one recipient sees it: reaction summaries say whether that recipient is among the reactors. */

@@ -228,10 +228,40 @@ const streamRevisions: Migration = {
   },
 };
 
+/**
+ * The blind search index (projections/search.ts): keyed tokens only, never words. InnoDB FULLTEXT on MySQL/MariaDB,
+ * a GIN-indexed tsvector on PostgreSQL/PGlite; the other columns serve the query's filters.
+ */
+const search: Migration = {
+  async up(db) {
+    const flavor = sqlFlavor(db);
+    await createTable(db, 'mirror_group_message_search')
+      .addColumn('message_id', 'varchar(36)', (c) => c.primaryKey())
+      .addColumn('group_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('seq', 'bigint', (c) => c.notNull())
+      .addColumn('bucket', 'integer', (c) => c.notNull())
+      .addColumn('sender_user_id', 'integer', (c) => c.notNull())
+      .addColumn('thread_root_id', 'varchar(36)')
+      .addColumn('has_link', 'boolean', (c) => c.notNull())
+      .addColumn('created_at', columnTypes(flavor).timestamp, (c) => c.notNull())
+      .addColumn('tokens', flavor === 'mysql' ? 'text' : sql`tsvector`, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('mirror_group_message_search_seq').on('mirror_group_message_search').columns(['group_id', 'seq']).execute();
+    await db.schema
+      .createIndex('mirror_group_message_search_sender')
+      .on('mirror_group_message_search')
+      .columns(['group_id', 'sender_user_id', 'seq'])
+      .execute();
+    if (flavor === 'mysql') await sql`alter table mirror_group_message_search add fulltext index mirror_group_message_search_tokens (tokens)`.execute(db);
+    else await sql`create index mirror_group_message_search_tokens on mirror_group_message_search using gin (tokens)`.execute(db);
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_chat_core': chatCore,
   '0002_chat_features': chatFeatures,
   '0003_reads': streamRevisions,
+  '0004_search': search,
 };
 
 /** Brings the read database up to date; safe to run from several processes at once (the Migrator locks). */

@@ -9,13 +9,13 @@ import type { GroupEvent } from '../domain/groups.js';
 import type { MessageSent } from '../domain/messages.js';
 import type { UserEvent } from '../domain/users.js';
 import { openEvent } from '../infra/crypto/event-sealing.js';
-import type { GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
+import { KeyShreddedError, type GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
 import type { EventStore, RecordedEvent } from '../infra/event-store/port.js';
 import { subscribeToAll } from '../infra/event-store/subscribe.js';
 import type { LeaderLock, Lease } from '../infra/locks/port.js';
 import type { PubSub } from '../infra/pubsub/port.js';
 import { isUniqueViolation } from '../infra/sql/dialect.js';
-import { BROADCAST_CHANNEL, encodeBroadcast, type Broadcast } from './broadcasts.js';
+import { BROADCAST_CHANNEL, encodeBroadcasts, type Broadcast } from './broadcasts.js';
 import { groupsProjection } from './groups.js';
 import { mentionsProjection } from './mentions.js';
 import { messagesProjection } from './messages.js';
@@ -23,6 +23,7 @@ import { pinsProjection } from './pins.js';
 import { preferencesProjection } from './preferences.js';
 import { reactionsProjection } from './reactions.js';
 import { readsProjection } from './reads.js';
+import { searchProjection } from './search.js';
 import type { ReadDb, ReadTransaction } from './schema.js';
 import { usersProjection } from './users.js';
 
@@ -30,8 +31,17 @@ import { usersProjection } from './users.js';
 export const CHECKPOINT_CHANNEL = 'projector:checkpoint';
 const PROJECTOR_LOCK = 'projector';
 
+/**
+ * An event of a group whose keys were destroyed (`mirror-chat keys shred`): it can no longer be opened, and projects
+ * to nothing, so the log goes on past it.
+ */
+export interface ShreddedEvent {
+  type: 'Shredded';
+  data: Record<string, never>;
+}
+
 /** Events of other streams or of types added later reach projections too; they ignore what they do not know. */
-export type ChatEvent = UserEvent | GroupEvent;
+export type ChatEvent = UserEvent | GroupEvent | ShreddedEvent;
 
 export interface ProjectedEvent {
   event: ChatEvent;
@@ -70,7 +80,17 @@ export interface Projection {
  * reads for a later one (a send touches only its own new message, and no member joins or leaves inside the run),
  * so the outcome is the same as send by send.
  */
-export const projections: readonly Projection[] = [usersProjection, groupsProjection, messagesProjection, reactionsProjection, pinsProjection, readsProjection, mentionsProjection, preferencesProjection];
+export const projections: readonly Projection[] = [
+  usersProjection,
+  groupsProjection,
+  messagesProjection,
+  searchProjection,
+  reactionsProjection,
+  pinsProjection,
+  readsProjection,
+  mentionsProjection,
+  preferencesProjection,
+];
 
 type LogFn = (fields: Record<string, unknown>, message: string) => void;
 export interface ProjectorLogger {
@@ -206,7 +226,10 @@ async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<vo
       try {
         // Before the transaction, on purpose: opening loads the group's key into the cache, so sealing inside the
         // transaction never reaches the key store (on PGlite that would wait for the connection the transaction holds).
-        const event = await openEvent<ChatEvent>(crypto, recorded);
+        const event = await openEvent<ChatEvent>(crypto, recorded).catch((error: unknown) => {
+          if (error instanceof KeyShreddedError) return { type: 'Shredded', data: {} } satisfies ShreddedEvent;
+          throw error;
+        });
         opened.push({ event, streamId: recorded.streamId, revision: recorded.revision, position: recorded.position });
       } catch (error) {
         throw new EventFailure(recorded, index, null, error);
@@ -255,9 +278,8 @@ async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<vo
   const publish = (broadcasts: Broadcast[], position: string) => {
     publishing = publishing.then(async () => {
       try {
-        const messages = await Promise.all(broadcasts.map((b) => encodeBroadcast(crypto, b)));
-        // Not awaited one by one: the bus keeps call order, and a round trip per message would cap throughput.
-        await Promise.all([...messages.map((m) => bus.publish(BROADCAST_CHANNEL, m)), bus.publish(CHECKPOINT_CHANNEL, position)]);
+        if (broadcasts.length > 0) await bus.publish(BROADCAST_CHANNEL, await encodeBroadcasts(crypto, broadcasts));
+        await bus.publish(CHECKPOINT_CHANNEL, position);
       } catch (error) {
         logger.warn({ err: error, position, broadcasts: broadcasts.length }, 'projector: broadcasts lost');
       }

@@ -79,6 +79,20 @@ export interface ProjectionStreamRevisionsTable {
   revision: ColumnType<number | string | bigint, number, number>;
 }
 
+export interface MessageSearchTable {
+  message_id: string;
+  group_id: string;
+  seq: ColumnType<number | string | bigint, number, number>;
+  /** The slice of the group's history the tokens are keyed for (see projections/search.ts). */
+  bucket: number;
+  sender_user_id: number;
+  thread_root_id: string | null;
+  has_link: Flag;
+  created_at: Timestamp;
+  /** Space-separated keyed tokens (MySQL FULLTEXT); a tsvector of them on PostgreSQL, written through SQL. */
+  tokens: ColumnType<unknown, unknown, unknown>;
+}
+
 export interface MessageReadsTable {
   message_id: string;
   user_id: number;
@@ -175,6 +189,7 @@ export interface ReadModels {
   mirror_projection_checkpoints: ProjectionCheckpointsTable;
   mirror_projection_stream_revisions: ProjectionStreamRevisionsTable;
   mirror_group_message_reads: MessageReadsTable;
+  mirror_group_message_search: MessageSearchTable;
   mirror_group_message_reactions: MessageReactionsTable;
   mirror_group_chat_attachments: ChatAttachmentsTable;
   mirror_group_typing_indicators: TypingIndicatorsTable;

@@ -82,6 +82,11 @@ it('keeps message, edit and pin-note text out of every file, database row and lo
   expect(contents).toContain(`re: ${sentMarker}`);
   const pinned = await alice.api.get(`/mirror/api/groups/${groupId}/chat/pinned`);
   expect(pinned.body.data.messages[0].metadata.pinNote).toBe(`pinned ${pinMarker}`);
+  // The search index finds the words without holding them: the unique part of each marker is checked below too.
+  const found = async (marker: string) =>
+    (await bob.api.get(`/mirror/api/groups/${groupId}/chat/search?q=${marker.split('-')[2]}`)).body.data.results.map((r: any) => r.message.content);
+  expect(await found(editMarker)).toEqual([`edited ${editMarker}`]);
+  expect(await found(sentMarker)).toEqual([`re: ${sentMarker}`]);
 
   const rows = await databaseText();
   await server.close();
@@ -89,6 +94,7 @@ it('keeps message, edit and pin-note text out of every file, database row and lo
 
   for (const marker of [sentMarker, editMarker, pinMarker]) {
     expect(rows.includes(marker), `marker in a database row`).toBe(false);
+    expect(rows.includes(marker.split('-')[2]!), `marker's unique part in a database row`).toBe(false);
     expect(server.logs.filter((line) => line.includes(marker)), 'marker in a log line').toEqual([]);
     for (const file of await filesUnder(server.backends.dataDir)) {
       const bytes = await readFile(file);

@@ -11,7 +11,7 @@ import type { GroupEvent, MemberRole } from '../../src/domain/groups.js';
 import type { MessageSent } from '../../src/domain/messages.js';
 import type { UserRegistered } from '../../src/domain/users.js';
 import { groupStreamId, sealEvent, type DomainEventShape } from '../../src/infra/crypto/event-sealing.js';
-import { GroupEncryptionManager } from '../../src/infra/crypto/group-encryption-manager.js';
+import { GroupEncryptionManager, kekIdOf } from '../../src/infra/crypto/group-encryption-manager.js';
 import type { AppendResult, EventStore } from '../../src/infra/event-store/port.js';
 import { createPgliteEventStore, openPostgresEventStore } from '../../src/infra/event-store/postgres/index.js';
 import { createSqlKeyStore } from '../../src/infra/keys/sql/index.js';
@@ -23,7 +23,7 @@ import type { PubSub } from '../../src/infra/pubsub/port.js';
 import { openRedisPubSub } from '../../src/infra/pubsub/redis/index.js';
 import { openMysqlDb } from '../../src/infra/sql/mysql/index.js';
 import { openPgliteDb } from '../../src/infra/sql/pglite/index.js';
-import { BROADCAST_CHANNEL, decodeBroadcast, type Broadcast } from '../../src/projections/broadcasts.js';
+import { BROADCAST_CHANNEL, decodeBroadcasts, type Broadcast } from '../../src/projections/broadcasts.js';
 import { migrateReadModels } from '../../src/projections/migrations.js';
 import { projectedPosition, startProjector, type Projector, type ProjectorDeps } from '../../src/projections/projector.js';
 import { REDIS_URL, freshMariaDatabase, freshPostgresDatabase, profile } from './backends.js';
@@ -76,7 +76,8 @@ export async function openReadSide(): Promise<ReadSide> {
     }
     closers.push(() => eventStore.close());
     await migrateReadModels(db);
-    const crypto = new GroupEncryptionManager(await createSqlKeyStore(db), randomBytes(32));
+    const kek = randomBytes(32);
+    const crypto = new GroupEncryptionManager(await createSqlKeyStore(db, kekIdOf(kek)), kek);
     return { db, eventStore, crypto, bus: await openBus(), lock: openLock(), openBus, openLock, close };
   } catch (error) {
     await close();
@@ -128,7 +129,9 @@ export async function listen(side: ReadSide): Promise<Broadcast[]> {
   const bus = await side.openBus();
   let decoded = Promise.resolve();
   await bus.subscribe(BROADCAST_CHANNEL, (wire) => {
-    decoded = decoded.then(async () => void heard.push(await decodeBroadcast(side.crypto, wire)));
+    decoded = decoded.then(async () => {
+      heard.push(...(await decodeBroadcasts(side.crypto, wire, (error) => { throw error; })));
+    });
   });
   return heard;
 }

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { DomainError } from '../../domain/errors.js';
-import { BROADCAST_CHANNEL, decodeBroadcast, forRecipient, sameForEveryone } from '../../projections/broadcasts.js';
+import { BROADCAST_CHANNEL, decodeBroadcasts, forRecipient, sameForEveryone } from '../../projections/broadcasts.js';
 import type { AuthUser } from '../auth/tokens.js';
 import type { ApiDeps } from '../deps.js';
 import { toErrorBody } from '../errors.js';
@@ -25,8 +25,9 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
   const rooms = new Rooms();
 
   const unsubscribe = await deps.bus.subscribe(BROADCAST_CHANNEL, (raw) => {
-    decodeBroadcast(deps.read.crypto, raw).then(
-      (broadcast) => {
+    const undecodable = (error: unknown) => deps.logger.error({ err: error }, 'undecodable broadcast');
+    decodeBroadcasts(deps.read.crypto, raw, undecodable).then((broadcasts) => {
+      for (const broadcast of broadcasts) {
         if (broadcast.kind === 'group') {
           const shared = sameForEveryone(broadcast.frame) ? JSON.stringify(broadcast.frame) : null;
           for (const client of rooms.membersOf(broadcast.groupId)) {
@@ -43,9 +44,8 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
             client.send(errorFrame(new DomainError('FORBIDDEN', 'You were removed from this group'), undefined, broadcast.groupId));
           }
         }
-      },
-      (error) => deps.logger.error({ err: error }, 'undecodable broadcast'),
-    );
+      }
+    }, undecodable);
   });
   app.addHook('onClose', async () => unsubscribe());
 

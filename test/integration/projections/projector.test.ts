@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupStreamId } from '../../../src/infra/crypto/event-sealing.js';
 import type { LeaderLock } from '../../../src/infra/locks/port.js';
-import { BROADCAST_CHANNEL, decodeBroadcast, type Broadcast } from '../../../src/projections/broadcasts.js';
+import { BROADCAST_CHANNEL, decodeBroadcasts, type Broadcast } from '../../../src/projections/broadcasts.js';
 import { CHECKPOINT_CHANNEL, projectedPosition } from '../../../src/projections/projector.js';
 import { getGroup } from '../../../src/projections/queries/groups.js';
 import { getMessage, listMessages } from '../../../src/projections/queries/messages.js';
@@ -173,9 +173,11 @@ describe('broadcasts', () => {
     const bus = await side.openBus();
     await bus.subscribe(CHECKPOINT_CHANNEL, (position) => notices.push(position));
     await bus.subscribe(BROADCAST_CHANNEL, (wire) => {
-      void decodeBroadcast(side.crypto, wire).then(async (b) => {
-        if (b.kind === 'group' && b.frame.type === 'chat:message') {
-          visibleWhenHeard.push((await getMessage(side, b.groupId, b.frame.payload.message.id, NOBODY)) !== null);
+      void decodeBroadcasts(side.crypto, wire, () => {}).then(async (broadcasts) => {
+        for (const b of broadcasts) {
+          if (b.kind === 'group' && b.frame.type === 'chat:message') {
+            visibleWhenHeard.push((await getMessage(side, b.groupId, b.frame.payload.message.id, NOBODY)) !== null);
+          }
         }
       });
     });

@@ -1,0 +1,50 @@
+/**
+ * Index terms: the plain strings a message is found by, before the caller turns each into a keyed token. A query can
+ * only reach a message through a term both sides compute, so the message side (`indexTerms`) and the query side
+ * (`candidateTerms`) are written together here.
+ */
+import type { SearchQuery } from './query.js';
+import { isCjkWord, tokenize } from './words.js';
+
+/**
+ * Every indexed prefix length costs one more token per word, and tokens must stay under three times the plaintext, so
+ * there are two: a query word of 3–4 characters is looked up by its first 3, one of 5 or more by its first 5, and the
+ * decrypted text confirms the rest. Shorter prefixes are too common to be worth a token.
+ */
+const PREFIX_LENGTHS = [3, 5] as const;
+
+/** A shorter query word must be a whole word: the index holds no shorter prefix to find it by. */
+export const MIN_PREFIX_LENGTH = PREFIX_LENGTHS[0];
+
+/** Code points, not UTF-16 units, so an astral letter counts as one character and is never cut in half. */
+const charsOf = (word: string) => [...word];
+
+/** The distinct index terms of a message's text. */
+export function indexTerms(text: string): string[] {
+  const terms = new Set<string>();
+  for (const { word } of tokenize(text)) {
+    terms.add(`w:${word}`);
+    // CJK words are bigrams already; a prefix of one would be a single character, too common to narrow anything.
+    if (isCjkWord(word)) continue;
+    const chars = charsOf(word);
+    for (const length of PREFIX_LENGTHS) if (chars.length > length) terms.add(`p${length}:${chars.slice(0, length).join('')}`);
+  }
+  return [...terms];
+}
+
+/** The terms any of which may stand for one query word in a message: the word itself, or the prefix it begins with. */
+function termsFor(word: string): string[] {
+  const chars = charsOf(word);
+  if (isCjkWord(word) || chars.length < MIN_PREFIX_LENGTH) return [`w:${word}`];
+  const prefix = chars.length < PREFIX_LENGTHS[1] ? PREFIX_LENGTHS[0] : PREFIX_LENGTHS[1];
+  return [`w:${word}`, `p${prefix}:${chars.slice(0, prefix).join('')}`];
+}
+
+/**
+ * For each required query word, the terms any of which may match it (an OR-group); a candidate message holds a term
+ * of every group. Phrase words are required words too.
+ */
+export function candidateTerms(query: SearchQuery): string[][] {
+  const words = new Set([...query.words, ...query.phrases.flat()]);
+  return [...words].map(termsFor);
+}

@@ -1,0 +1,208 @@
+/**
+ * `mirror-chat keys …` as an operator runs it: a child process on the server's own configuration. In the full
+ * profile it runs beside the server, which hears of the change on the bus; in the embedded profile DATA_DIR belongs
+ * to one process, so the server stops while the command runs and starts again after.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createLogger } from '../../src/api/logger.js';
+import { openBackends } from '../../src/cli/compose.js';
+import { parseConfig } from '../../src/cli/config.js';
+import { groupStreamId, openEvent } from '../../src/infra/crypto/event-sealing.js';
+import { KeyShreddedError } from '../../src/infra/crypto/group-encryption-manager.js';
+import { profile } from '../support/backends.js';
+import { RestClient, groupWith, registerUser, type TestUser } from '../support/client.js';
+import { eventually } from '../support/read-side.js';
+import { freshBackends, startTestServer, type TestBackends, type TestServer } from '../support/server.js';
+
+let backends: TestBackends;
+let server: TestServer;
+beforeAll(async () => {
+  backends = await freshBackends();
+  server = await startTestServer({ backends });
+});
+afterAll(async () => {
+  await server?.stop();
+  await backends?.drop();
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `mirror-chat keys <args>` in a child process with no terminal, on `env` (the test server's by default). */
+async function keys(args: string[], env = backends.env): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const [code] = await once(child, 'exit');
+  return { code, stdout, stderr };
+}
+
+/** Runs `use` where the profile allows another process on the server's backends: beside it (full), or while it is stopped (embedded). */
+async function besideServer<T>(use: () => Promise<T>): Promise<T> {
+  if (profile === 'full') return use();
+  await server.close();
+  try {
+    return await use();
+  } finally {
+    server = await startTestServer({ backends });
+  }
+}
+
+/** The user's client on the server as it runs now (an embedded server listens on a new port after a restart). */
+const client = (user: TestUser) => new RestClient(server.url, user.token);
+
+/** In the full profile the server hears of the change on the bus; waits until it has, so the next request sees it. */
+async function serverHeardOf(groupId: string): Promise<void> {
+  if (profile === 'full') await eventually(() => server.logs.some((line) => line.includes('keys changed elsewhere') && line.includes(groupId)));
+}
+
+async function contents(user: TestUser, groupId: string): Promise<string[]> {
+  const listed = await client(user).get(`/mirror/api/groups/${groupId}/chat/messages?limit=50`);
+  expect(listed.status).toBe(200);
+  return listed.body.data.messages.map((m: { content: string }) => m.content);
+}
+
+it('rotates a group key: messages from before and after it read back, and new ones use the new version', async () => {
+  const alice = await registerUser(server.url, 'alice');
+  const groupId = await groupWith(alice);
+  expect((await client(alice).post(`/mirror/api/groups/${groupId}/chat/messages`, { content: 'before rotation' })).status).toBe(201);
+
+  const rotated = await besideServer(() => keys(['rotate', '--group', groupId, '--json']));
+  expect(rotated.code, rotated.stderr).toBe(0);
+  expect(JSON.parse(rotated.stdout)).toEqual({ groupId, version: 2 });
+  await serverHeardOf(groupId);
+
+  expect((await client(alice).post(`/mirror/api/groups/${groupId}/chat/messages`, { content: 'after rotation' })).status).toBe(201);
+  expect(await contents(alice, groupId)).toEqual(['before rotation', 'after rotation']);
+
+  const again = await besideServer(() => keys(['rotate', '--group', groupId]));
+  expect(again.code, again.stderr).toBe(0);
+  expect(again.stdout).toContain(`Group ${groupId}: new data is sealed with key version 3`);
+  await serverHeardOf(groupId);
+  const events = await besideServer(async () => {
+    const opened = await openBackends(parseConfig(backends.env), createLogger('silent'), 'the test');
+    try {
+      return await opened.eventStore.readStream(groupStreamId(groupId));
+    } finally {
+      await opened.close();
+    }
+  });
+  const versions = events.map((e) => Buffer.from(e.data).readUInt32BE(1));
+  expect([versions[0], versions.at(-1)]).toEqual([1, 2]);
+});
+
+it('answers an unknown group, or a malformed id, with an error and a non-zero exit', async () => {
+  const unknown = randomUUID();
+  const run = await besideServer(() => keys(['rotate', '--group', unknown]));
+  expect(run).toMatchObject({ code: 1, stdout: '' });
+  expect(run.stderr).toContain(`No group ${unknown}`);
+  const malformed = await keys(['shred', '--group', 'not-a-group', '--yes']);
+  expect(malformed.code).not.toBe(0);
+  expect(malformed.stderr).toContain('must be a group id (UUID)');
+});
+
+it('refuses to shred without --yes when there is no terminal to confirm on', async () => {
+  const alice = await registerUser(server.url, 'alice');
+  const groupId = await groupWith(alice);
+  await client(alice).post(`/mirror/api/groups/${groupId}/chat/messages`, { content: 'still here' });
+
+  const refused = await keys(['shred', '--group', groupId]);
+  expect(refused).toMatchObject({ code: 1, stdout: '' });
+  expect(refused.stderr).toContain(`Refusing to shred group ${groupId} without --yes`);
+  expect(await contents(alice, groupId)).toEqual(['still here']);
+});
+
+it("shreds a group with --yes: its history opens nowhere, and other groups are untouched", async () => {
+  const alice = await registerUser(server.url, 'alice');
+  const [doomed, kept] = [await groupWith(alice), await groupWith(alice)];
+  await client(alice).post(`/mirror/api/groups/${doomed}/chat/messages`, { content: 'doomed words' });
+  await client(alice).post(`/mirror/api/groups/${kept}/chat/messages`, { content: 'kept words' });
+
+  const shredded = await besideServer(() => keys(['shred', '--group', doomed, '--yes', '--json']));
+  expect(shredded.code, shredded.stderr).toBe(0);
+  expect(JSON.parse(shredded.stdout)).toEqual({ groupId: doomed, shredded: true, alreadyShredded: false });
+  await serverHeardOf(doomed);
+
+  const read = await client(alice).get(`/mirror/api/groups/${doomed}/chat/messages`);
+  expect(read.status).toBeGreaterThanOrEqual(400);
+  expect(JSON.stringify(read.body)).not.toContain('doomed words');
+  expect(await contents(alice, kept)).toEqual(['kept words']);
+
+  await besideServer(async () => {
+    const opened = await openBackends(parseConfig(backends.env), createLogger('silent'), 'the test');
+    try {
+      const events = await opened.eventStore.readStream(groupStreamId(doomed));
+      expect(events.length).toBeGreaterThan(0);
+      for (const event of events) await expect(openEvent(opened.crypto, event)).rejects.toBeInstanceOf(KeyShreddedError);
+    } finally {
+      await opened.close();
+    }
+  });
+  const rotate = await besideServer(() => keys(['rotate', '--group', doomed]));
+  expect(rotate.code).toBe(1);
+  expect(rotate.stderr).toContain(`Group ${doomed} was shredded`);
+});
+
+it("refuses to run on an embedded server's DATA_DIR while that server runs", async () => {
+  const own = await freshBackends('embedded');
+  const running = await startTestServer({ backends: own });
+  try {
+    const refused = await keys(['rotate', '--group', randomUUID()], own.env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`the server (pid ${process.pid}) is running on DATA_DIR ${own.dataDir}; stop it first`);
+  } finally {
+    await running.stop();
+    await own.drop();
+  }
+});
+
+it('rotates the master key: every message reads under the new one alone', async () => {
+  const alice = await registerUser(server.url, 'alice');
+  const groupId = await groupWith(alice);
+  await client(alice).post(`/mirror/api/groups/${groupId}/chat/messages`, { content: 'under the old master key' });
+  const newKeyFile = join(backends.dataDir, 'new-master.key');
+  const keyFile = profile === 'embedded' ? join(backends.dataDir, 'master.key') : newKeyFile;
+  const oldKey = profile === 'embedded' ? (await readFile(keyFile, 'utf8')).trim() : backends.env.MASTER_KEY!;
+
+  if (profile === 'full') {
+    const refused = await keys(['rotate-master']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('MASTER_KEY is set');
+  }
+  const rotated = await besideServer(() => keys(profile === 'embedded' ? ['rotate-master', '--json'] : ['rotate-master', '--new-key-file', newKeyFile, '--json']));
+  expect(rotated.code, rotated.stderr).toBe(0);
+  const result = JSON.parse(rotated.stdout);
+  expect(result.keyFile).toBe(keyFile);
+  expect(result.rewrapped).toBeGreaterThanOrEqual(2);
+  expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+  const newKey = (await readFile(keyFile, 'utf8')).trim();
+  expect(Buffer.from(newKey, 'base64')).toHaveLength(32);
+  expect(newKey).not.toBe(oldKey);
+
+  if (profile === 'full') {
+    // What the operator does next: the new key in MASTER_KEY, and later no previous key at all.
+    Object.assign(backends.env, { MASTER_KEY: newKey, MASTER_KEY_PREVIOUS: oldKey });
+    await server.close();
+    server = await startTestServer({ backends });
+    delete backends.env.MASTER_KEY_PREVIOUS;
+    await server.close();
+    server = await startTestServer({ backends });
+  }
+  // Sign-in tokens derived from the master key (embedded, no JWT_SECRET) change with it: sign in again.
+  const login = await new RestClient(server.url).post('/mirror/api/auth/login', { username: alice.username, password: 'correct horse battery' });
+  expect(login.status).toBe(200);
+  expect(await contents({ ...alice, token: login.body.data.token }, groupId)).toEqual(['under the old master key']);
+});

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { candidateTerms, indexTerms } from '../../../../src/domain/search/index-terms.js';
+import { matchesText, parseSearchQuery } from '../../../../src/domain/search/query.js';
+import { finds, isCandidate } from './search-fixtures.js';
+
+describe('the index terms of a message', () => {
+  it('are each word, and its first 3 and first 5 characters when the word is longer', () =>
+    expect(indexTerms('Deploy it now, deployment')).toEqual([
+      'w:deploy',
+      'p3:dep',
+      'p5:deplo',
+      'w:it',
+      'w:now',
+      'w:deployment',
+    ]));
+
+  it('hold no prefix of a word of exactly that length', () =>
+    expect(indexTerms('cat ships')).toEqual(['w:cat', 'w:ships', 'p3:shi']));
+
+  it('are distinct', () => expect(indexTerms('ok OK Ok')).toEqual(['w:ok']));
+
+  it('are normalised words', () => expect(indexTerms('ＣＡＦÉ')).toEqual(['w:cafe', 'p3:caf']));
+
+  it('count prefixes in characters, not UTF-16 units', () =>
+    expect(indexTerms('𝒜𝒷𝒸𝒹𝑒𝒻')).toEqual(['w:abcdef', 'p3:abc', 'p5:abcde']));
+
+  it('are bigrams for CJK text, with no prefixes', () => expect(indexTerms('日本語')).toEqual(['w:日本', 'w:本語']));
+
+  it('stay within three per word, the storage budget', () => {
+    const text = 'Internationalisation considerations notwithstanding, deployments proceed';
+    expect(indexTerms(text).length).toBeLessThanOrEqual(3 * text.split(' ').length);
+  });
+});
+
+describe('the candidate terms of a query', () => {
+  const groups = (q: string) => candidateTerms(parseSearchQuery(q));
+
+  it('look up a short word only as a whole word', () => expect(groups('go')).toEqual([['w:go']]));
+
+  it('look up a word of 3–4 characters as a word or by its 3-character prefix', () =>
+    expect(groups('dep depl')).toEqual([
+      ['w:dep', 'p3:dep'],
+      ['w:depl', 'p3:dep'],
+    ]));
+
+  it('look up a word of 5 or more characters as a word or by its 5-character prefix', () =>
+    expect(groups('deplo deploym')).toEqual([
+      ['w:deplo', 'p5:deplo'],
+      ['w:deploym', 'p5:deplo'],
+    ]));
+
+  it('look up CJK bigrams whole', () => expect(groups('日本語')).toEqual([['w:日本'], ['w:本語']]));
+
+  it('require the words of phrases, once each', () =>
+    expect(groups('app "the app"')).toEqual([
+      ['w:app', 'p3:app'],
+      ['w:the', 'p3:the'],
+    ]));
+
+  it('are none for a query of filters only', () => expect(groups('from:alice has:link')).toEqual([]));
+
+  it('include phrase words even when a caller built the query without them among the words', () =>
+    expect(candidateTerms({ words: [], phrases: [['new', 'ui']] })).toEqual([['w:new', 'p3:new'], ['w:ui']]));
+});
+
+describe('finding messages', () => {
+  const message = 'The deployment of the new Café UI finished';
+
+  it('finds a message by a whole word, in any case, with or without accents', () => {
+    expect(finds(message, 'deployment')).toBe(true);
+    expect(finds(message, 'DEPLOYMENT')).toBe(true);
+    expect(finds(message, 'cafe')).toBe(true);
+    expect(finds('the cafe is open', 'Café')).toBe(true);
+  });
+
+  it('finds a message by a prefix of 3 or more characters', () => {
+    expect(finds(message, 'deplo')).toBe(true);
+    expect(finds(message, 'dep')).toBe(true);
+    expect(finds(message, 'deployme')).toBe(true);
+  });
+
+  it('does not find a message by a 2-character prefix or by the middle of a word', () => {
+    expect(finds(message, 'de')).toBe(false);
+    expect(finds(message, 'ployment')).toBe(false);
+  });
+
+  it('does not find a message by a word longer than any of its words', () => expect(finds(message, 'deployments')).toBe(false));
+
+  it('requires every word', () => {
+    expect(finds(message, 'deployment finished')).toBe(true);
+    expect(finds(message, 'deployment failed')).toBe(false);
+  });
+
+  it('finds compatibility forms by their plain letters and back', () => {
+    expect(finds('ＡＢＣ release', 'abc')).toBe(true);
+    expect(finds('the config ﬁle', 'file')).toBe(true);
+    expect(finds('Straße 5', 'strasse')).toBe(true);
+    expect(finds('Strasse 5', 'straße')).toBe(true);
+  });
+
+  it('finds Japanese text by a Japanese query, and not by one of its characters scattered', () => {
+    expect(finds('今日は日本語の勉強をしました', '日本語')).toBe(true);
+    expect(finds('今日は日本語の勉強をしました', '勉強')).toBe(true);
+    expect(finds('日本の語学', '日本語')).toBe(false);
+  });
+
+  it('never misses through the index what the text confirms', () => {
+    const cases: Array<[string, string]> = [
+      ['Deployment done', 'deploy'],
+      ['Deployment done', 'depl'],
+      ['ship it', 'ship'],
+      ['ships', 'ship'],
+      ['𝒜𝒷𝒸𝒹𝑒𝒻 x', '𝒜𝒷𝒸𝒹'],
+      ['한국어 공부', '한국어'],
+      ['the new UI', '"new ui"'],
+    ];
+    for (const [text, q] of cases) {
+      expect(matchesText(text, parseSearchQuery(q))).toBe(true);
+      expect(isCandidate(text, q)).toBe(true);
+    }
+  });
+});
