@@ -108,7 +108,9 @@ export class StreamProcessor<S, C, E extends DomainEventShape> {
         const failure =
           error instanceof WrongExpectedRevisionError
             ? new DomainError('SERVER_ERROR', 'The group is too busy right now; please retry')
-            : error;
+            : error instanceof KeyShreddedError
+              ? new DomainError('NOT_FOUND', SHREDDED)
+              : error;
         batch.forEach((p) => p.reject(failure));
         return;
       }
@@ -129,11 +131,7 @@ export class StreamProcessor<S, C, E extends DomainEventShape> {
     const loaded = this.cache.get(streamId) ?? { state: this.decider.initialState(streamId), revision: 'no_stream' as const };
     const from = loaded.revision === 'no_stream' ? 0 : (loaded.revision as number) + 1;
     for (const recorded of await this.deps.eventStore.readStream(streamId, from)) {
-      const event = await openEvent<E>(this.deps.crypto, recorded).catch((error: unknown) => {
-        if (error instanceof KeyShreddedError) throw new DomainError('NOT_FOUND', SHREDDED);
-        throw error;
-      });
-      this.decider.evolve(loaded.state, event);
+      this.decider.evolve(loaded.state, await openEvent<E>(this.deps.crypto, recorded));
       loaded.revision = recorded.revision;
     }
     return loaded;

@@ -136,9 +136,14 @@ it("shreds a group with --yes: its history opens nowhere, and other groups are u
   expect(JSON.parse(shredded.stdout)).toEqual({ groupId: doomed, shredded: true, alreadyShredded: false });
   await serverHeardOf(doomed);
 
-  const read = await client(alice).get(`/mirror/api/groups/${doomed}/chat/messages`);
-  expect(read.status).toBeGreaterThanOrEqual(400);
-  expect(JSON.stringify(read.body)).not.toContain('doomed words');
+  for (const path of ['messages', 'search?q=doomed']) {
+    const read = await client(alice).get(`/mirror/api/groups/${doomed}/chat/${path}`);
+    expect(read.status, path).toBe(404);
+    expect(read.body.error, path).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('shredded') });
+    expect(JSON.stringify(read.body)).not.toContain('doomed words');
+  }
+  const send = await client(alice).post(`/mirror/api/groups/${doomed}/chat/messages`, { content: 'more' });
+  expect(send.body.error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('shredded') });
   expect(await contents(alice, kept)).toEqual(['kept words']);
 
   await besideServer(async () => {
