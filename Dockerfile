@@ -12,6 +12,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+COPY bin ./bin
 USER node
 EXPOSE 3000
 CMD ["node", "dist/cli/main.js", "serve"]

@@ -16,6 +16,7 @@ import { groupStreamId, openEvent, sealEvent } from '../src/infra/crypto/event-s
 import type { ExpectedRevision } from '../src/infra/event-store/port.js';
 import { projectedPosition } from '../src/projections/projector.js';
 import { timeOrderedId } from '../src/infra/time-ordered-id.js';
+import { chain, linkOf, NO_LINK } from '../src/infra/event-store/hash-chain.js';
 import { RestClient } from '../test/support/client.js';
 import type { TestBackends } from '../test/support/server.js';
 import { startChatServer, type ChatServer } from './servers.js';
@@ -65,6 +66,8 @@ export async function seedGroups(env: Record<string, string>, groups: number, pe
       const { groupId } = await commands.createGroup({ ownerUserId: userId, ownerUsername: username, name: `Group ${g + 1}` });
       const streamId = groupStreamId(groupId);
       const messageIds: string[] = [];
+      // Linked on from the group's own events, as the server links what it appends.
+      let link = (await eventStore.readStream(streamId)).reduce(linkOf, NO_LINK);
       // The group's own events came first; from then on each batch states the revision it follows.
       let expected: ExpectedRevision = 'any';
       for (let done = 0; done < perGroup; ) {
@@ -92,7 +95,9 @@ export async function seedGroups(env: Record<string, string>, groups: number, pe
             return sealEvent(crypto, streamId, randomUUID(), event, {});
           }),
         );
-        const appended = await eventStore.append(streamId, events, expected);
+        const linked = chain(link, events);
+        link = linked.last;
+        const appended = await eventStore.append(streamId, linked.events, expected);
         expected = appended.nextRevision;
         head = appended.position;
         done += size;

@@ -8,40 +8,17 @@ import { randomBytes } from 'node:crypto';
 import { rename } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { Command, InvalidArgumentError } from 'commander';
-import { destination } from 'pino';
-import { createLogger } from '../api/logger.js';
-import { groupIdSchema } from '../api/schemas/messages.js';
+import { Command } from 'commander';
 import { groupKeyScope } from '../infra/crypto/event-sealing.js';
 import { KEYS_CHANGED_CHANNEL } from '../infra/crypto/group-encryption-manager.js';
 import { groupExists } from '../projections/queries/groups.js';
 import { dropShreddedGroup } from '../projections/shredding.js';
-import { openBackends, type Backends } from './compose.js';
+import { groupOption, jsonOption, print, withBackends, type Output } from './command-kit.js';
+import type { Backends } from './compose.js';
 import { parseConfig, type Config } from './config.js';
 import { masterKeyFile, writeMasterKeyFile } from './master-key.js';
 
-interface Output {
-  json?: boolean;
-}
-
-function print(output: Output, result: Record<string, unknown>, text: string): void {
-  console.log(output.json ? JSON.stringify(result) : text);
-}
-
-function parseGroupId(value: string): string {
-  const parsed = groupIdSchema.safeParse(value);
-  if (!parsed.success) throw new InvalidArgumentError('must be a group id (UUID)');
-  return parsed.data;
-}
-
-async function withBackends<T>(use: (backends: Backends) => Promise<T>, config: Config = parseConfig(process.env)): Promise<T> {
-  const backends = await openBackends(config, createLogger('warn', destination({ dest: 2, sync: true })), 'mirror-chat keys');
-  try {
-    return await use(backends);
-  } finally {
-    await backends.close();
-  }
-}
+const withKeysBackends = <T>(use: (backends: Backends) => Promise<T>, config?: Config) => withBackends('mirror-chat keys', use, config);
 
 /** Shredding removes the group from the read models too, so a shredded group is known by its tombstone. */
 async function groupState({ crypto, readDb }: Backends, groupId: string): Promise<'active' | 'shredded'> {
@@ -63,9 +40,6 @@ async function confirmShred(groupId: string): Promise<boolean> {
   }
 }
 
-const groupOption = ['--group <id>', 'the group (its UUID)', parseGroupId] as const;
-const jsonOption = ['--json', 'print the result as one line of JSON'] as const;
-
 export function keysCommand(): Command {
   const keys = new Command('keys').description(
     "manage the keys that encrypt each group's data: wrapped data keys in the read database, under the master key",
@@ -77,7 +51,7 @@ export function keysCommand(): Command {
     .requiredOption(...groupOption)
     .option(...jsonOption)
     .action(async (options: Output & { group: string }) => {
-      await withBackends(async (backends) => {
+      await withKeysBackends(async (backends) => {
         if ((await groupState(backends, options.group)) === 'shredded') throw new Error(`Group ${options.group} was shredded: it has no keys to rotate`);
         const scope = groupKeyScope(options.group);
         const version = await backends.crypto.rotate(scope);
@@ -96,7 +70,7 @@ export function keysCommand(): Command {
       const inDataDir = !config.MASTER_KEY;
       if (!inDataDir && !options.newKeyFile) throw new Error('MASTER_KEY is set, so the new master key cannot replace it in place: give --new-key-file <path>');
       if (inDataDir && options.newKeyFile) throw new Error(`The master key is ${masterKeyFile(resolve(config.DATA_DIR))} and is replaced there: --new-key-file is for when MASTER_KEY is set`);
-      await withBackends(async ({ crypto }) => {
+      await withKeysBackends(async ({ crypto }) => {
         const keyFile = inDataDir ? masterKeyFile(resolve(config.DATA_DIR)) : resolve(options.newKeyFile!);
         // Written before the re-wrap commits, so no moment exists where the data keys are under a key no file holds.
         const staged = inDataDir ? `${keyFile}.new` : keyFile;
@@ -132,7 +106,7 @@ export function keysCommand(): Command {
     .action(async (options: Output & { group: string; yes?: boolean }) => {
       const groupId = options.group;
       if (!options.yes && !process.stdin.isTTY) throw new Error(`Refusing to shred group ${groupId} without --yes: there is no terminal to confirm on`);
-      await withBackends(async (backends) => {
+      await withKeysBackends(async (backends) => {
         const already = (await groupState(backends, groupId)) === 'shredded';
         if (!already && !options.yes && !(await confirmShred(groupId))) throw new Error('Not confirmed: nothing was shredded');
         const scope = groupKeyScope(groupId);

@@ -1,12 +1,19 @@
 #!/usr/bin/env node
-/** The `mirror-chat` command: `serve` runs the server, `keys` manages the encryption keys. */
+/** The `mirror-chat` command: `serve` runs the server; every other command works on its backends, with its configuration. */
 import { Command } from 'commander';
 import { createLogger } from '../api/logger.js';
 import { parseConfig } from './config.js';
 import { startServer } from './compose.js';
 import { keysCommand } from './keys.js';
+import { sharedBackendsHelp } from './command-kit.js';
+import { auditCommand } from './audit/index.js';
+import { groupsCommand } from './bootstrap/groups.js';
+import { seedDemoCommand } from './bootstrap/seed-demo.js';
+import { usersCommand } from './bootstrap/users.js';
 
-const program = new Command('mirror-chat').description('MirrorGroups Chat: event-sourced real-time group chat backend');
+const program = new Command('mirror-chat')
+  .description('MirrorGroups Chat: event-sourced real-time group chat backend')
+  .addHelpText('after', sharedBackendsHelp);
 
 program
   .command('serve')
@@ -25,6 +32,10 @@ program
   });
 
 program.addCommand(keysCommand());
+program.addCommand(auditCommand());
+program.addCommand(usersCommand());
+program.addCommand(groupsCommand());
+program.addCommand(seedDemoCommand());
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

@@ -1,11 +1,13 @@
 /**
  * Runs the commands of one stream in order. Commands that queue up while a write is in flight are decided together,
  * each against the state the previous ones left, and their events go to the store in one append. Another process
- * appending first shows up as a revision conflict: the batch is decided again on the reloaded state.
+ * appending first shows up as a revision conflict: the batch is decided again on the reloaded state. Every event
+ * appended links to the one before it in its stream (infra/event-store/hash-chain.ts).
  */
 import { DomainError } from '../domain/errors.js';
 import { WrongExpectedRevisionError, type EventStore, type ExpectedRevision } from '../infra/event-store/port.js';
 import { openEvent, sealEvent, type DomainEventShape } from '../infra/crypto/event-sealing.js';
+import { chain, linkOf, NO_LINK } from '../infra/event-store/hash-chain.js';
 import { KeyShreddedError, type GroupEncryptionManager } from '../infra/crypto/group-encryption-manager.js';
 
 export interface Decider<S, C, E extends DomainEventShape> {
@@ -40,6 +42,8 @@ interface Pending<C, E> {
 interface Loaded<S> {
   state: S;
   revision: ExpectedRevision;
+  /** The hash-chain link of the stream's last event (hash-chain.ts). */
+  link: string;
 }
 
 const MAX_BATCH = 100;
@@ -90,8 +94,10 @@ export class StreamProcessor<S, C, E extends DomainEventShape> {
         let position: string | null = null;
         if (events.length > 0) {
           const sealed = await Promise.all(events.map((e) => sealEvent(this.deps.crypto, streamId, this.deps.newId(), e, {})));
-          const appended = await this.deps.eventStore.append(streamId, sealed, loaded.revision);
+          const linked = chain(loaded.link, sealed);
+          const appended = await this.deps.eventStore.append(streamId, linked.events, loaded.revision);
           loaded.revision = appended.nextRevision;
+          loaded.link = linked.last;
           position = appended.position;
         }
         this.remember(streamId, loaded);
@@ -128,11 +134,12 @@ export class StreamProcessor<S, C, E extends DomainEventShape> {
   }
 
   private async load(streamId: string): Promise<Loaded<S>> {
-    const loaded = this.cache.get(streamId) ?? { state: this.decider.initialState(streamId), revision: 'no_stream' as const };
+    const loaded = this.cache.get(streamId) ?? { state: this.decider.initialState(streamId), revision: 'no_stream' as const, link: NO_LINK };
     const from = loaded.revision === 'no_stream' ? 0 : (loaded.revision as number) + 1;
     for (const recorded of await this.deps.eventStore.readStream(streamId, from)) {
       this.decider.evolve(loaded.state, await openEvent<E>(this.deps.crypto, recorded));
       loaded.revision = recorded.revision;
+      loaded.link = linkOf(loaded.link, recorded);
     }
     return loaded;
   }

@@ -3,70 +3,34 @@
  * profile it runs beside the server, which hears of the change on the bus; in the embedded profile DATA_DIR belongs
  * to one process, so the server stops while the command runs and starts again after.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createLogger } from '../../src/api/logger.js';
 import { openBackends } from '../../src/cli/compose.js';
 import { parseConfig } from '../../src/cli/config.js';
 import { groupStreamId, openEvent } from '../../src/infra/crypto/event-sealing.js';
 import { KeyShreddedError } from '../../src/infra/crypto/group-encryption-manager.js';
 import { profile } from '../support/backends.js';
+import { runCli, useCliServer } from '../support/cli.js';
 import { RestClient, groupWith, registerUser, type TestUser } from '../support/client.js';
 import { eventually } from '../support/read-side.js';
-import { freshBackends, startTestServer, type TestBackends, type TestServer } from '../support/server.js';
+import { freshBackends, startTestServer } from '../support/server.js';
 
-let backends: TestBackends;
-let server: TestServer;
-beforeAll(async () => {
-  backends = await freshBackends();
-  server = await startTestServer({ backends });
-});
-afterAll(async () => {
-  await server?.stop();
-  await backends?.drop();
-});
+const file = useCliServer();
+const { besideServer } = file;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** `mirror-chat keys <args>` on `env` (the test server's by default). */
+const keys = (args: string[], env = file.backends.env) => runCli(['keys', ...args], env);
 
-/** `mirror-chat keys <args>` in a child process with no terminal, on `env` (the test server's by default). */
-async function keys(args: string[], env = backends.env): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const [code] = await once(child, 'exit');
-  return { code, stdout, stderr };
-}
-
-/** Runs `use` where the profile allows another process on the server's backends: beside it (full), or while it is stopped (embedded). */
-async function besideServer<T>(use: () => Promise<T>): Promise<T> {
-  if (profile === 'full') return use();
-  await server.close();
-  try {
-    return await use();
-  } finally {
-    server = await startTestServer({ backends });
-  }
-}
 
 /** The user's client on the server as it runs now (an embedded server listens on a new port after a restart). */
-const client = (user: TestUser) => new RestClient(server.url, user.token);
+const client = (user: TestUser) => new RestClient(file.server.url, user.token);
 
 /** In the full profile the server hears of the change on the bus; waits until it has, so the next request sees it. */
 async function serverHeardOf(groupId: string): Promise<void> {
-  if (profile === 'full') await eventually(() => server.logs.some((line) => line.includes('keys changed elsewhere') && line.includes(groupId)));
+  if (profile === 'full') await eventually(() => file.server.logs.some((line) => line.includes('keys changed elsewhere') && line.includes(groupId)));
 }
 
 async function contents(user: TestUser, groupId: string): Promise<string[]> {
@@ -76,7 +40,7 @@ async function contents(user: TestUser, groupId: string): Promise<string[]> {
 }
 
 it('rotates a group key: messages from before and after it read back, and new ones use the new version', async () => {
-  const alice = await registerUser(server.url, 'alice');
+  const alice = await registerUser(file.server.url, 'alice');
   const groupId = await groupWith(alice);
   expect((await client(alice).post(`/mirror/api/groups/${groupId}/chat/messages`, { content: 'before rotation' })).status).toBe(201);
 
@@ -93,7 +57,7 @@ it('rotates a group key: messages from before and after it read back, and new on
   expect(again.stdout).toContain(`Group ${groupId}: new data is sealed with key version 3`);
   await serverHeardOf(groupId);
   const events = await besideServer(async () => {
-    const opened = await openBackends(parseConfig(backends.env), createLogger('silent'), 'the test');
+    const opened = await openBackends(parseConfig(file.backends.env), createLogger('silent'), 'the test');
     try {
       return await opened.eventStore.readStream(groupStreamId(groupId));
     } finally {
@@ -115,7 +79,7 @@ it('answers an unknown group, or a malformed id, with an error and a non-zero ex
 });
 
 it('refuses to shred without --yes when there is no terminal to confirm on', async () => {
-  const alice = await registerUser(server.url, 'alice');
+  const alice = await registerUser(file.server.url, 'alice');
   const groupId = await groupWith(alice);
   await client(alice).post(`/mirror/api/groups/${groupId}/chat/messages`, { content: 'still here' });
 
@@ -126,7 +90,7 @@ it('refuses to shred without --yes when there is no terminal to confirm on', asy
 });
 
 it("shreds a group with --yes: its history opens nowhere, and other groups are untouched", async () => {
-  const alice = await registerUser(server.url, 'alice');
+  const alice = await registerUser(file.server.url, 'alice');
   const [doomed, kept] = [await groupWith(alice), await groupWith(alice)];
   await client(alice).post(`/mirror/api/groups/${doomed}/chat/messages`, { content: 'doomed words' });
   await client(alice).post(`/mirror/api/groups/${kept}/chat/messages`, { content: 'kept words' });
@@ -147,7 +111,7 @@ it("shreds a group with --yes: its history opens nowhere, and other groups are u
   expect(await contents(alice, kept)).toEqual(['kept words']);
 
   await besideServer(async () => {
-    const opened = await openBackends(parseConfig(backends.env), createLogger('silent'), 'the test');
+    const opened = await openBackends(parseConfig(file.backends.env), createLogger('silent'), 'the test');
     try {
       const events = await opened.eventStore.readStream(groupStreamId(doomed));
       expect(events.length).toBeGreaterThan(0);
@@ -175,12 +139,12 @@ it("refuses to run on an embedded server's DATA_DIR while that server runs", asy
 });
 
 it('rotates the master key: every message reads under the new one alone', async () => {
-  const alice = await registerUser(server.url, 'alice');
+  const alice = await registerUser(file.server.url, 'alice');
   const groupId = await groupWith(alice);
   await client(alice).post(`/mirror/api/groups/${groupId}/chat/messages`, { content: 'under the old master key' });
-  const newKeyFile = join(backends.dataDir, 'new-master.key');
-  const keyFile = profile === 'embedded' ? join(backends.dataDir, 'master.key') : newKeyFile;
-  const oldKey = profile === 'embedded' ? (await readFile(keyFile, 'utf8')).trim() : backends.env.MASTER_KEY!;
+  const newKeyFile = join(file.backends.dataDir, 'new-master.key');
+  const keyFile = profile === 'embedded' ? join(file.backends.dataDir, 'master.key') : newKeyFile;
+  const oldKey = profile === 'embedded' ? (await readFile(keyFile, 'utf8')).trim() : file.backends.env.MASTER_KEY!;
 
   if (profile === 'full') {
     const refused = await keys(['rotate-master']);
@@ -199,15 +163,15 @@ it('rotates the master key: every message reads under the new one alone', async 
 
   if (profile === 'full') {
     // What the operator does next: the new key in MASTER_KEY, and later no previous key at all.
-    Object.assign(backends.env, { MASTER_KEY: newKey, MASTER_KEY_PREVIOUS: oldKey });
-    await server.close();
-    server = await startTestServer({ backends });
-    delete backends.env.MASTER_KEY_PREVIOUS;
-    await server.close();
-    server = await startTestServer({ backends });
+    Object.assign(file.backends.env, { MASTER_KEY: newKey, MASTER_KEY_PREVIOUS: oldKey });
+    await file.server.close();
+    file.server = await startTestServer({ backends: file.backends });
+    delete file.backends.env.MASTER_KEY_PREVIOUS;
+    await file.server.close();
+    file.server = await startTestServer({ backends: file.backends });
   }
   // Sign-in tokens derived from the master key (embedded, no JWT_SECRET) change with it: sign in again.
-  const login = await new RestClient(server.url).post('/mirror/api/auth/login', { username: alice.username, password: 'correct horse battery' });
+  const login = await new RestClient(file.server.url).post('/mirror/api/auth/login', { username: alice.username, password: 'correct horse battery' });
   expect(login.status).toBe(200);
   expect(await contents({ ...alice, token: login.body.data.token }, groupId)).toEqual(['under the old master key']);
 });

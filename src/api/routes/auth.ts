@@ -9,7 +9,7 @@ import type { ApiDeps } from '../deps.js';
 import { readAfterWrite } from '../read-after-write.js';
 import { parseInput } from '../validation.js';
 
-const registerBody = z.strictObject({
+export const registerBody = z.strictObject({
   username: z
     .string()
     .trim()

@@ -12,11 +12,11 @@ import { groupIdSchema } from '../schemas/messages.js';
 import { parseInput } from '../validation.js';
 import { requireMember } from './access.js';
 
-const createGroupBody = z.strictObject({
+export const createGroupBody = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty').max(MAX_GROUP_NAME_LENGTH, `must be at most ${MAX_GROUP_NAME_LENGTH} characters`),
 });
 const groupParams = z.strictObject({ groupId: groupIdSchema });
-const addMemberBody = z.strictObject({
+export const addMemberBody = z.strictObject({
   userId: z.number().int().positive(),
   role: z.enum(['admin', 'member']).default('member'),
 });
