@@ -7,11 +7,13 @@ import type { SearchQuery } from './query.js';
 import { isCjkWord, tokenize } from './words.js';
 
 /**
- * Every indexed prefix length costs one more token per word, and tokens must stay under three times the plaintext, so
- * there are two: a query word of 3–4 characters is looked up by its first 3, one of 5 or more by its first 5, and the
- * decrypted text confirms the rest. Shorter prefixes are too common to be worth a token.
+ * Every indexed prefix length costs one more token per word, and tokens must stay under three times the plaintext
+ * (they take 1.6x with two lengths, about 2x with three), so there are three: a query word of 3 or 4 characters is
+ * looked up by exactly that prefix, one of 5 or more by its first 5, and the decrypted text confirms the rest. A
+ * 4-letter prefix looked up by its first 3 alone drew a candidate for every word sharing those 3, each decrypted to
+ * be turned away. Shorter prefixes are too common to be worth a token.
  */
-const PREFIX_LENGTHS = [3, 5] as const;
+const PREFIX_LENGTHS = [3, 4, 5] as const;
 
 /** A shorter query word must be a whole word: the index holds no shorter prefix to find it by. */
 export const MIN_PREFIX_LENGTH = PREFIX_LENGTHS[0];
@@ -36,7 +38,7 @@ export function indexTerms(text: string): string[] {
 function termsFor(word: string): string[] {
   const chars = charsOf(word);
   if (isCjkWord(word) || chars.length < MIN_PREFIX_LENGTH) return [`w:${word}`];
-  const prefix = chars.length < PREFIX_LENGTHS[1] ? PREFIX_LENGTHS[0] : PREFIX_LENGTHS[1];
+  const prefix = Math.max(...PREFIX_LENGTHS.filter((length) => length <= chars.length));
   return [`w:${word}`, `p${prefix}:${chars.slice(0, prefix).join('')}`];
 }
 

@@ -98,16 +98,18 @@ async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, be
   if (filters === null) return [];
   const terms = candidateTerms(query);
   const keys = terms.length > 0 ? await ctx.crypto.searchKeys(groupKeyScope(groupId)) : [];
+  // From the newest place, which the (group_id, seq) index gives at once: no index leads with the bucket.
   const newest = await db
     .selectFrom('mirror_group_message_search')
-    .select((s) => s.fn.max('bucket').as('bucket'))
+    .select((s) => s.fn.max('seq').as('seq'))
     .where('group_id', '=', groupId)
     .executeTakeFirst();
-  if (newest?.bucket == null) return [];
+  if (newest?.seq == null) return [];
+  const newestBucket = bucketOf(Number(newest.seq));
 
   const hits: Hit[] = [];
   // Without words every message passing the filters is a hit: one window spans the whole history.
-  let high = belowSeq === null ? Number(newest.bucket) : Math.min(Number(newest.bucket), bucketOf(belowSeq));
+  let high = belowSeq === null ? newestBucket : Math.min(newestBucket, bucketOf(belowSeq));
   let width = terms.length > 0 ? 1 : high + 1;
   let below = belowSeq;
   while (high >= 0 && hits.length < wanted) {
