@@ -202,7 +202,7 @@ function runsOf(events: ProjectedEvent[]): ProjectedEvent[][] {
 }
 
 /** Applies one run (of `runsOf`) to one projection. */
-export async function applyRun(trx: ReadTransaction, projection: Projection, run: ProjectedEvent[], ctx: ProjectionContext): Promise<Broadcast[]> {
+async function applyRun(trx: ReadTransaction, projection: Projection, run: ProjectedEvent[], ctx: ProjectionContext): Promise<Broadcast[]> {
   if (projection.applySends && run.every(isSend)) return projection.applySends(trx, run, ctx);
   const out: Broadcast[] = [];
   for (const event of run) out.push(...(await projection.apply(trx, event, ctx)));

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { decodeSearchCursor } from '../../projections/queries/search.js';
 
-export const MAX_QUERY_LENGTH = 500;
+const MAX_QUERY_LENGTH = 500;
 
 export const searchQuery = z
   .strictObject({

@@ -178,9 +178,22 @@ export class GroupEncryptionManager {
    */
   async searchKeys(scope: string): Promise<SearchKey[]> {
     const { keys } = await this.keysOf(scope);
-    return [...keys]
-      .sort(([a], [b]) => b - a)
-      .map(([version, key]) => ({ version, key: Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `mirror-search|${scope}|v${version}`, 32)) }));
+    return [...keys].sort(([a], [b]) => b - a).map(([version, key]) => ({ version, key: this.searchKeyOf(scope, version, key) }));
+  }
+
+  /**
+   * Derived once per data key: the projector asks for every message it indexes. Keyed by the data key itself, so a
+   * key dropped from the cache (forget, shred) takes its search key with it.
+   */
+  private readonly derivedSearchKeys = new WeakMap<Uint8Array, Uint8Array>();
+
+  private searchKeyOf(scope: string, version: number, dataKey: Uint8Array): Uint8Array {
+    let derived = this.derivedSearchKeys.get(dataKey);
+    if (!derived) {
+      derived = Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), `mirror-search|${scope}|v${version}`, 32));
+      this.derivedSearchKeys.set(dataKey, derived);
+    }
+    return derived;
   }
 
   /** Adds a data-key version after the newest stored one and seals with it from now on; answers the new version. */

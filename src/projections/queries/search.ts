@@ -45,7 +45,7 @@ export interface SearchPage {
  * Relevance ranks the newest this many matches: ranking a word found in a million messages would mean decrypting them
  * all, and the best match of a chat search is nearly always a recent one.
  */
-export const RELEVANCE_WINDOW = 500;
+const RELEVANCE_WINDOW = 500;
 /** Candidates fetched per round trip. */
 const CANDIDATE_BATCH = 200;
 
@@ -55,7 +55,7 @@ interface Hit {
   content: string;
 }
 
-export function encodeSearchCursor(cursor: SearchCursor): string {
+function encodeSearchCursor(cursor: SearchCursor): string {
   return cursor.sort === 'newest' ? `n${cursor.belowSeq}` : `r${cursor.offset}`;
 }
 
