@@ -41,6 +41,8 @@ export interface SeededGroups extends Omit<SeededGroup, 'groupId' | 'messageIds'
 }
 
 const APPEND_BATCH = 2000;
+/** Per group and turn when several groups are seeded. */
+const INTERLEAVED_BATCH = 100;
 const READ_BACK_PAGE = 1000;
 const PASSWORD = 'correct horse battery';
 
@@ -50,7 +52,7 @@ export async function seedGroupHistory(env: Record<string, string>, messages: nu
   return { ...seeded, groupId, messageIds };
 }
 
-/** `groups` groups of one owner, each with `perGroup` messages whose texts `text` gives (n counts across groups). */
+/** `groups` groups of one owner, each with `perGroup` messages whose texts `text` gives (n counts group by group). */
 export async function seedGroups(env: Record<string, string>, groups: number, perGroup: number, text: (n: number) => string): Promise<SeededGroups> {
   const backends = await openBackends(parseConfig(env), pino({ level: 'error' }));
   try {
@@ -58,30 +60,33 @@ export async function seedGroups(env: Record<string, string>, groups: number, pe
     const commands = createCommands({ eventStore, crypto, clock: () => new Date(), newId: () => timeOrderedId() });
     const username = `bench_${randomUUID().slice(0, 8)}`;
     const { userId } = await commands.registerUser({ username, email: `${username}@example.test`, passwordHash: await hashPassword(PASSWORD) });
-    const seeded: SeededGroups['groups'] = [];
-    let head = '';
-    let n = 0;
-    const firstSentAt = Date.now() - groups * perGroup;
+    const seeded: Array<SeededGroups['groups'][number] & { streamId: string; link: string; expected: ExpectedRevision }> = [];
     for (let g = 0; g < groups; g++) {
       const { groupId } = await commands.createGroup({ ownerUserId: userId, ownerUsername: username, name: `Group ${g + 1}` });
       const streamId = groupStreamId(groupId);
-      const messageIds: string[] = [];
-      // Linked on from the group's own events, as the server links what it appends.
-      let link = (await eventStore.readStream(streamId)).reduce(linkOf, NO_LINK);
-      // The group's own events came first; from then on each batch states the revision it follows.
-      let expected: ExpectedRevision = 'any';
-      for (let done = 0; done < perGroup; ) {
-        const size = Math.min(APPEND_BATCH, perGroup - done);
+      // Linked on from the group's own events, as the server links what it appends; they came first, and from then on
+      // each batch states the revision it follows.
+      const link = (await eventStore.readStream(streamId)).reduce(linkOf, NO_LINK);
+      seeded.push({ groupId, messageIds: [], streamId, link, expected: 'any' });
+    }
+    let head = '';
+    let n = 0;
+    const firstSentAt = Date.now() - groups * perGroup;
+    // Groups take turns, a batch each, as live groups' messages interleave in time: what is stored in time order
+    // (message ids, as the server makes them) is then not grouped by group.
+    const batch = groups === 1 ? APPEND_BATCH : INTERLEAVED_BATCH;
+    for (let done = 0; done < perGroup; done += batch) {
+      const size = Math.min(batch, perGroup - done);
+      for (const [g, group] of seeded.entries()) {
         const events = await Promise.all(
-          Array.from({ length: size }, () => {
+          Array.from({ length: size }, (_, i) => {
             const event: MessageSent = {
               type: 'MessageSent',
               data: {
-                groupId,
-                // As the server makes them (cli/compose.ts): time-ordered.
+                groupId: group.groupId,
                 messageId: timeOrderedId(firstSentAt + n),
                 senderUserId: userId,
-                content: text(n),
+                content: text(g * perGroup + done + i),
                 contentType: 'text',
                 parentMessageId: null,
                 threadRootId: null,
@@ -91,20 +96,18 @@ export async function seedGroups(env: Record<string, string>, groups: number, pe
               },
             };
             n++;
-            messageIds.push(event.data.messageId);
-            return sealEvent(crypto, streamId, randomUUID(), event, {});
+            group.messageIds.push(event.data.messageId);
+            return sealEvent(crypto, group.streamId, randomUUID(), event, {});
           }),
         );
-        const linked = chain(link, events);
-        link = linked.last;
-        const appended = await eventStore.append(streamId, linked.events, expected);
-        expected = appended.nextRevision;
+        const linked = chain(group.link, events);
+        group.link = linked.last;
+        const appended = await eventStore.append(group.streamId, linked.events, group.expected);
+        group.expected = appended.nextRevision;
         head = appended.position;
-        done += size;
       }
-      seeded.push({ groupId, messageIds });
     }
-    return { username, password: PASSWORD, groups: seeded, events: n, head, backends };
+    return { username, password: PASSWORD, groups: seeded.map(({ groupId, messageIds }) => ({ groupId, messageIds })), events: n, head, backends };
   } catch (error) {
     await backends.close();
     throw error;

@@ -7,13 +7,14 @@ import type { SearchQuery } from './query.js';
 import { isCjkWord, tokenize } from './words.js';
 
 /**
- * Every indexed prefix length costs one more token per word, and tokens must stay under three times the plaintext
- * (they take 1.6x with two lengths, about 2x with three), so there are three: a query word of 3 or 4 characters is
- * looked up by exactly that prefix, one of 5 or more by its first 5, and the decrypted text confirms the rest. A
- * 4-letter prefix looked up by its first 3 alone drew a candidate for every word sharing those 3, each decrypted to
- * be turned away. Shorter prefixes are too common to be worth a token.
+ * Every indexed prefix length costs one more token per word long enough to have it, and tokens must stay under three
+ * times the plaintext, so only these. A query word is looked up by the longest of them it reaches (and by itself as
+ * a whole word), and the decrypted text confirms the rest: every word sharing that prefix is a candidate, decrypted
+ * to be turned away unless it matches. 3, 4 and 5 serve the short words people type as prefixes; 8 and 11 keep a
+ * long query word from drawing in every word that shares its first five letters (a rare word behind a common stem
+ * cost thousands of decryptions). Shorter prefixes are too common to be worth a token.
  */
-const PREFIX_LENGTHS = [3, 4, 5] as const;
+const PREFIX_LENGTHS = [3, 4, 5, 8, 11] as const;
 
 /** A shorter query word must be a whole word: the index holds no shorter prefix to find it by. */
 export const MIN_PREFIX_LENGTH = PREFIX_LENGTHS[0];

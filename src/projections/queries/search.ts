@@ -13,7 +13,7 @@ import { groupKeyScope } from '../../infra/crypto/event-sealing.js';
 import type { SearchKey } from '../../infra/crypto/group-encryption-manager.js';
 import { sqlFlavor } from '../../infra/sql/dialect.js';
 import type { ReadDb } from '../schema.js';
-import { bucketOf } from '../search.js';
+import { BUCKET_SPAN, bucketOf } from '../search.js';
 import { loginKey } from '../users.js';
 import { openMessageBody, selectChatMessages, type ChatMessage } from './chat-message.js';
 import { readDb, type ReadContext } from './context.js';
@@ -48,6 +48,18 @@ export interface SearchPage {
 const RELEVANCE_WINDOW = 500;
 /** Candidates fetched per round trip. */
 const CANDIDATE_BATCH = 200;
+/**
+ * The newest messages read in order before the full-text index is asked: enough that a word in one message of twenty
+ * fills a page among them, few enough that reading them costs less than listing a common word's postings.
+ */
+const RECENT_ROWS = 400;
+/** Bodies fetched per round trip at the least while confirming candidates. */
+const MIN_BODIES = 20;
+
+interface Candidate {
+  message_id: string;
+  seq: number | string | bigint;
+}
 
 interface Hit {
   id: string;
@@ -90,7 +102,13 @@ export async function searchMessages(ctx: ReadContext, input: SearchInput): Prom
   };
 }
 
-/** Up to `wanted` confirmed matches, newest first, all below `belowSeq` when given. */
+/**
+ * Up to `wanted` confirmed matches, newest first, all below `belowSeq` when given. Two ways in, by what is cheap for
+ * which words: the newest RECENT_ROWS messages are read in order and their tokens tested row by row — a common word
+ * fills the page there, where the full-text index would have to list every message of the slice holding it; below
+ * them the full-text index looks up the tokens slice by slice, newest first, in windows that double until the page is
+ * full — rare words, which have few postings per slice, are found there.
+ */
 async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, belowSeq: number | null): Promise<Hit[]> {
   const db = readDb(ctx);
   const { groupId, query } = input;
@@ -105,42 +123,74 @@ async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, be
     .where('group_id', '=', groupId)
     .executeTakeFirst();
   if (newest?.seq == null) return [];
-  const newestBucket = bucketOf(Number(newest.seq));
+  let below = Math.min(belowSeq ?? Infinity, Number(newest.seq) + 1);
 
   const hits: Hit[] = [];
-  // Without words every message passing the filters is a hit: one window spans the whole history.
-  let high = belowSeq === null ? newestBucket : Math.min(newestBucket, bucketOf(belowSeq));
-  let width = terms.length > 0 ? 1 : high + 1;
-  let below = belowSeq;
-  while (high >= 0 && hits.length < wanted) {
-    const low = Math.max(0, high - width + 1);
+  /** Candidates (in seq order, newest first) whose decrypted text confirms them become hits, until the page is full. */
+  const confirm = async (candidates: Candidate[]) => {
+    for (let i = 0; i < candidates.length && hits.length < wanted; ) {
+      // Bodies for about as many candidates as hits are missing, since most candidates are hits; not fewer than a
+      // few, for a long word behind a common stem, whose candidates mostly are not.
+      const chunk = candidates.slice(i, i + Math.max(wanted - hits.length, MIN_BODIES));
+      i += chunk.length;
+      const bodies = await db
+        .selectFrom('mirror_group_messages')
+        .select(['id', 'body_sealed'])
+        .where('id', 'in', chunk.map((c) => c.message_id))
+        .execute();
+      const sealed = new Map(bodies.map((b) => [b.id, b.body_sealed]));
+      for (const { message_id, seq } of chunk) {
+        const body = sealed.get(message_id);
+        if (!body) continue;
+        const { content } = await openMessageBody(ctx.crypto, groupId, message_id, body);
+        if (matchesText(content, query) && hits.length < wanted) hits.push({ id: message_id, seq: Number(seq), content });
+      }
+    }
+  };
+  const candidatesIn = (lowSeq: number, lowBucket: number, highBucket: number, tokenTest: TokenTest) => {
     let candidates = db
       .selectFrom('mirror_group_message_search as s')
-      .innerJoin('mirror_group_messages as m', 'm.id', 's.message_id')
-      .select(['s.message_id', 's.seq', 'm.body_sealed'])
+      .select(['s.message_id', 's.seq'])
       .where('s.group_id', '=', groupId)
-      .where('s.bucket', '>=', low)
-      .where('s.bucket', '<=', high)
-      .where('m.is_deleted', '=', false)
+      .where('s.seq', '<', below)
       .where((eb) => eb.and(filters))
       .orderBy('s.seq', 'desc')
       .limit(CANDIDATE_BATCH);
-    if (below !== null) candidates = candidates.where('s.seq', '<', below);
-    if (terms.length > 0) candidates = candidates.where(tokenMatch(db, terms, keys, low, high));
-    const rows = await candidates.execute();
-    for (const row of rows) {
-      if (!row.body_sealed) continue;
-      const { content } = await openMessageBody(ctx.crypto, groupId, row.message_id, row.body_sealed);
-      if (matchesText(content, query)) hits.push({ id: row.message_id, seq: Number(row.seq), content });
-      if (hits.length === wanted) break;
+    if (lowSeq > 0) candidates = candidates.where('s.seq', '>=', lowSeq);
+    if (terms.length > 0) candidates = candidates.where(tokenTest(db, terms, keys, lowBucket, highBucket));
+    return candidates.execute();
+  };
+
+  // Without words every message passing the filters is a hit: the newest below the cursor, read in order.
+  if (terms.length === 0) {
+    for (;;) {
+      const rows = await candidatesIn(0, 0, 0, containsTokens);
+      await confirm(rows);
+      if (hits.length >= wanted || rows.length < CANDIDATE_BATCH) return hits;
+      below = Number(rows.at(-1)!.seq);
     }
+  }
+
+  const recentFloor = Math.max(0, below - RECENT_ROWS);
+  const recent = await candidatesIn(recentFloor, bucketOf(recentFloor), bucketOf(below - 1), containsTokens);
+  await confirm(recent);
+  if (hits.length >= wanted || recentFloor === 0) return hits;
+  // A recent slice that held more candidates than one batch is read on through the index like any other.
+  below = recent.length === CANDIDATE_BATCH ? Number(recent.at(-1)!.seq) : recentFloor;
+
+  let high = bucketOf(below - 1);
+  let width = 1;
+  while (high >= 0 && hits.length < wanted) {
+    const low = Math.max(0, high - width + 1);
+    const rows = await candidatesIn(low * BUCKET_SPAN, low, high, matchesTokens);
+    await confirm(rows);
     if (rows.length === CANDIDATE_BATCH) {
-      below = Number(rows[rows.length - 1]!.seq);
+      below = Number(rows.at(-1)!.seq);
       continue;
     }
+    below = low * BUCKET_SPAN;
     high = low - 1;
     width *= 2;
-    below = null;
   }
   return hits;
 }
@@ -166,21 +216,38 @@ async function filtersOf(db: ReadDb, groupId: string, query: SearchQuery): Promi
   return conditions;
 }
 
-/** Every group of alternatives must match: one token per alternative, key version and slice in the window. */
-function tokenMatch(db: ReadDb, terms: string[][], keys: SearchKey[], low: number, high: number): Expression<SqlBool> {
-  const tokensOf = (alternatives: string[]) => {
+type TokenTest = (db: ReadDb, terms: string[][], keys: SearchKey[], low: number, high: number) => Expression<SqlBool>;
+
+/** For each group of alternatives, its tokens: one per alternative, key version and slice in the window. */
+function tokenGroups(terms: string[][], keys: SearchKey[], low: number, high: number): string[][] {
+  return terms.map((alternatives) => {
     const tokens = new Set<string>();
     for (const term of alternatives) for (const { key } of keys) for (let b = low; b <= high; b++) tokens.add(blindToken(key, b, term));
     return [...tokens];
-  };
-  const groups = terms.map(tokensOf);
+  });
+}
+
+/** Every group of alternatives must match, looked up in the full-text index. */
+const matchesTokens: TokenTest = (db, terms, keys, low, high) => {
+  const groups = tokenGroups(terms, keys, low, high);
   if (sqlFlavor(db) === 'mysql') {
     const expression = groups.map((tokens) => `+(${tokens.join(' ')})`).join(' ');
     return sql<SqlBool>`match(s.tokens) against (${expression} in boolean mode)`;
   }
-  const expression = groups.map((tokens) => `(${tokens.join(' | ')})`).join(' & ');
-  return sql<SqlBool>`s.tokens @@ to_tsquery('simple', ${expression})`;
-}
+  return sql<SqlBool>`s.tokens @@ to_tsquery('simple', ${tsQuery(groups)})`;
+};
+
+/** The same test on each row read, without the full-text index (PostgreSQL evaluates a tsquery either way). */
+const containsTokens: TokenTest = (db, terms, keys, low, high) => {
+  const groups = tokenGroups(terms, keys, low, high);
+  if (sqlFlavor(db) !== 'mysql') return sql<SqlBool>`s.tokens @@ to_tsquery('simple', ${tsQuery(groups)})`;
+  // Tokens are space-separated and of one length, so a token found between spaces is that token.
+  const padded = sql`concat(' ', s.tokens, ' ')`;
+  const anyOf = (tokens: string[]) => sql.join(tokens.map((token) => sql`locate(${` ${token} `}, ${padded}) > 0`), sql` or `);
+  return sql<SqlBool>`(${sql.join(groups.map((tokens) => sql`(${anyOf(tokens)})`), sql` and `)})`;
+};
+
+const tsQuery = (groups: string[][]) => groups.map((tokens) => `(${tokens.join(' | ')})`).join(' & ');
 
 /** The page's messages as the viewer sees them, in the order found, each with its snippet. */
 async function withMessages(ctx: ReadContext, input: SearchInput, hits: Hit[]): Promise<SearchResult[]> {

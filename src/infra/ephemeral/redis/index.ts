@@ -124,7 +124,8 @@ const toPresence = ([userId, status, lastSeen, changedAt]: ViewReply): UserPrese
 
 export async function openRedisEphemeralStore(url: string, options: { prefix?: string } = {}): Promise<EphemeralStore> {
   const prefix = options.prefix ?? 'mirror:';
-  const redis = new Redis(url, { lazyConnect: true });
+  // Commands issued in one tick (typing ends of a burst of sends, presence of many sockets) leave in one write.
+  const redis = new Redis(url, { lazyConnect: true, enableAutoPipelining: true });
   // Connection errors are retried by ioredis and surface as rejected commands; unheard, the event would be noise.
   redis.on('error', () => {});
   try {

@@ -4,8 +4,8 @@ import { matchesText, parseSearchQuery } from '../../../../src/domain/search/que
 import { finds, isCandidate } from './search-fixtures.js';
 
 describe('the index terms of a message', () => {
-  it('are each word, and its first 3, 4 and 5 characters when the word is longer', () =>
-    expect(indexTerms('Deploy it now, deployment')).toEqual([
+  it('are each word, and its first 3, 4, 5, 8 and 11 characters when the word is longer', () =>
+    expect(indexTerms('Deploy it now, deployment, internationalised')).toEqual([
       'w:deploy',
       'p3:dep',
       'p4:depl',
@@ -13,6 +13,13 @@ describe('the index terms of a message', () => {
       'w:it',
       'w:now',
       'w:deployment',
+      'p8:deployme',
+      'w:internationalised',
+      'p3:int',
+      'p4:inte',
+      'p5:inter',
+      'p8:internat',
+      'p11:internation',
     ]));
 
   it('hold no prefix of a word of exactly that length', () =>
@@ -27,9 +34,10 @@ describe('the index terms of a message', () => {
 
   it('are bigrams for CJK text, with no prefixes', () => expect(indexTerms('日本語')).toEqual(['w:日本', 'w:本語']));
 
-  it('stay within four per word, whatever its length: the storage budget', () => {
-    const text = 'Internationalisation considerations notwithstanding, deployments proceed';
-    expect(indexTerms(text).length).toBe(4 * text.split(' ').length);
+  it('stay within six per word, however long: the storage budget', () => {
+    const text = 'Internationalisation considerations notwithstanding';
+    expect(indexTerms(text)).toHaveLength(6 * text.split(' ').length);
+    expect(indexTerms('supercalifragilisticexpialidocious')).toHaveLength(6);
   });
 });
 
@@ -44,10 +52,16 @@ describe('the candidate terms of a query', () => {
       ['w:depl', 'p4:depl'],
     ]));
 
-  it('look up a word of 5 or more characters as a word or by its 5-character prefix', () =>
+  it('look up a word of 5 to 7 characters as a word or by its 5-character prefix', () =>
     expect(groups('deplo deploym')).toEqual([
       ['w:deplo', 'p5:deplo'],
       ['w:deploym', 'p5:deplo'],
+    ]));
+
+  it('look up a longer word by its 8- or 11-character prefix, so a long word draws few others sharing its start', () =>
+    expect(groups('deployment internationalised')).toEqual([
+      ['w:deployment', 'p8:deployme'],
+      ['w:internationalised', 'p11:internation'],
     ]));
 
   it('look up CJK bigrams whole', () => expect(groups('日本語')).toEqual([['w:日本'], ['w:本語']]));
