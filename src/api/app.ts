@@ -5,7 +5,8 @@
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiDeps } from './deps.js';
-import { errorHandler, notFoundHandler } from './errors.js';
+import { clientErrorHandler, errorHandler, notFoundHandler } from './errors.js';
+import { httpRateLimits } from './rate-limits.js';
 import { authRoutes } from './routes/auth.js';
 import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
@@ -18,7 +19,7 @@ import { threadRoutes } from './routes/threads.js';
 import { readRoutes } from './routes/reads.js';
 import { searchRoutes } from './routes/search.js';
 import { typingRoutes } from './routes/typing.js';
-import { chatGateway } from './ws/gateway.js';
+import { chatGateway, selectProtocol } from './ws/gateway.js';
 
 /** The guide's 64 KiB frame limit; content is at most 10,000 characters, so a real frame is far below it. */
 const MAX_WS_PAYLOAD = 64 * 1024;
@@ -29,11 +30,21 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: MAX_BODY_BYTES,
     return503OnClosing: true,
+    // Errors met before a route runs (a bad URL, HTTP the parser refuses) answer in the envelope too.
+    frameworkErrors: errorHandler,
+    clientErrorHandler,
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
-  await app.register(websocket, { options: { maxPayload: MAX_WS_PAYLOAD } });
+  httpRateLimits(app, deps.rateLimits);
+  await app.register(websocket, {
+    // A frame past maxPayload closes its socket with 1009; the token may come as the subprotocol ['bearer', token].
+    options: { maxPayload: MAX_WS_PAYLOAD, handleProtocols: selectProtocol },
+    // The chat gateway drains its sockets and closes them (1001) in its own preClose hook; the default would close
+    // them at once, without a code.
+    preClose: (done) => done(),
+  });
   await app.register(healthRoutes, deps);
   await app.register(authRoutes, deps);
   await app.register(groupRoutes, deps);

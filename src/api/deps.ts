@@ -4,7 +4,9 @@ import type { ReadContext } from '../projections/queries/context.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
 import type { PubSub } from '../infra/pubsub/port.js';
 import type { TokenService } from './auth/tokens.js';
+import type { Delivery } from './delivery.js';
 import type { Presence } from './presence.js';
+import type { RateLimits } from './rate-limits.js';
 import type { Typing } from './typing.js';
 
 /** What the HTTP and WebSocket edge needs; the composition root builds it. */
@@ -17,11 +19,16 @@ export interface ApiDeps {
   /** Ephemeral state, the same for REST and WebSocket: one instance per process owns its timers. */
   typing: Typing;
   presence: Presence;
+  /** Offline delivery: a connecting member gets what was queued for them. */
+  delivery: Pick<Delivery, 'deliverPending'>;
   logger: Logger;
   /** How long a write waits for the read models before it answers. */
   projectionWaitMs: number;
   /** Each backend's name and whether it answers, for /ready. */
   readiness: () => Promise<Record<string, boolean>>;
-  /** Browser origins allowed to call the API and open the WebSocket; empty allows any (development). */
+  /** Browser origins allowed to open the WebSocket; empty allows any (development). */
   allowedOrigins: string[];
+  rateLimits: RateLimits;
+  /** A socket whose frames not yet sent pass this many bytes is closed as too slow. */
+  wsMaxBufferedBytes: number;
 }

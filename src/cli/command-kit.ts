@@ -4,7 +4,7 @@
  * or, with --json, one line of JSON. Logs and prompts go to stderr, so stdout stays the result.
  */
 import { InvalidArgumentError } from 'commander';
-import { destination } from 'pino';
+import { destination, type Logger } from 'pino';
 import { createLogger } from '../api/logger.js';
 import { groupIdSchema } from '../api/schemas/messages.js';
 import { openBackends, type Backends } from './compose.js';
@@ -35,11 +35,15 @@ export function parseGroupId(value: string): string {
   return parsed.data;
 }
 
-/** The backends as the server opens them, for the length of `use`; `holder` names the command in DATA_DIR's lock. */
-export async function withBackends<T>(holder: string, use: (backends: Backends) => Promise<T>, config: Config = parseConfig(process.env)): Promise<T> {
-  const backends = await openBackends(config, createLogger('warn', destination({ dest: 2, sync: true })), holder);
+/**
+ * The backends as the server opens them, for the length of `use`, with a logger of warnings to stderr; `holder` names
+ * the command in DATA_DIR's lock.
+ */
+export async function withBackends<T>(holder: string, use: (backends: Backends, logger: Logger) => Promise<T>, config: Config = parseConfig(process.env)): Promise<T> {
+  const logger = createLogger('warn', destination({ dest: 2, sync: true }));
+  const backends = await openBackends(config, logger, holder);
   try {
-    return await use(backends);
+    return await use(backends, logger);
   } finally {
     await backends.close();
   }

@@ -7,6 +7,7 @@ import { startServer } from './compose.js';
 import { keysCommand } from './keys.js';
 import { sharedBackendsHelp } from './command-kit.js';
 import { auditCommand } from './audit/index.js';
+import { projectionsCommand } from './projections/index.js';
 import { groupsCommand } from './bootstrap/groups.js';
 import { seedDemoCommand } from './bootstrap/seed-demo.js';
 import { usersCommand } from './bootstrap/users.js';
@@ -22,16 +23,27 @@ program
     const config = parseConfig(process.env);
     const logger = createLogger(config.LOG_LEVEL);
     const server = await startServer(config, logger);
+    let stopping = false;
     const stop = async (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      await server.close();
+      // A second signal while draining is the operator's impatience: end at once.
+      if (stopping) process.exit(1);
+      stopping = true;
+      logger.info({ signal }, 'shutting down: finishing what is in flight');
+      try {
+        await server.close();
+      } catch (err) {
+        logger.error({ err }, 'shutting down failed');
+        process.exit(1);
+      }
+      logger.info({}, 'stopped');
       process.exit(0);
     };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
   });
 
 program.addCommand(keysCommand());
+program.addCommand(projectionsCommand());
 program.addCommand(auditCommand());
 program.addCommand(usersCommand());
 program.addCommand(groupsCommand());

@@ -1,9 +1,21 @@
 /** Groups and their members: who may read and write a group, and whom its broadcasts reach. */
 import type { Projection } from './projector.js';
+import { firstApplication } from './stream-revisions.js';
+
+const NAME = 'groups';
+/**
+ * A member's row carries the counters reads.ts and mentions.ts keep, by deltas they apply once. Replaying a member's
+ * leaving and coming back would delete that row and insert a bare one the counters never reach again: membership
+ * events are therefore applied once only, like theirs.
+ */
+const membership = new Set(['MemberAdded', 'MemberRemoved']);
 
 export const groupsProjection: Projection = {
-  name: 'groups',
-  async apply(trx, { event }) {
+  name: NAME,
+  tables: { writes: ['mirror_groups', 'mirror_group_members'] },
+  async apply(trx, projected) {
+    const { event } = projected;
+    if (membership.has(event.type) && !(await firstApplication(trx, NAME, projected))) return [];
     switch (event.type) {
       case 'GroupCreated': {
         const g = event.data;

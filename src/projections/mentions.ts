@@ -23,6 +23,10 @@ const counted = new Set(['MessageSent', 'MessageEdited', 'MessageDeleted', 'Memb
 
 export const mentionsProjection: Projection = {
   name: NAME,
+  tables: {
+    writes: ['mirror_group_message_mentions', 'mirror_group_members'],
+    reads: ['mirror_group_messages', 'mirror_group_message_reads', 'mirror_users', 'mirror_group_message_reactions', 'mirror_group_pinned_messages'],
+  },
   async applySends(trx, sends, ctx) {
     // Sends that mention nobody change nothing here, so they need no guard either.
     const mentioning = sends.filter((s) => (s.event.data.metadata?.mentions ?? []).length > 0);

@@ -10,6 +10,7 @@ const INSERT_CHUNK = 100;
 
 export const messagesProjection: Projection = {
   name: 'messages',
+  tables: { writes: ['mirror_group_messages'], reads: ['mirror_users'] },
   applySends: (trx, sends, ctx) => storeSends(trx, sends, ctx),
   async apply(trx, projected, ctx): Promise<Broadcast[]> {
     const { event } = projected;

@@ -2,7 +2,7 @@
  * The read models' schema, one body of code for MySQL/MariaDB and PostgreSQL/PGlite. Migrations are append-only:
  * a later feature (reactions, reads, pins, mentions, …) adds its tables as a new entry, named so it sorts last.
  */
-import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
+import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, type MigratorProps } from 'kysely';
 import { columnTypes, sqlFlavor } from '../infra/sql/dialect.js';
 
 /** On MySQL every string compares byte for byte, as in PostgreSQL: ids, keys and names mean the same in both. */
@@ -252,8 +252,37 @@ const search: Migration = {
       .on('mirror_group_message_search')
       .columns(['group_id', 'sender_user_id', 'seq'])
       .execute();
-    if (flavor === 'mysql') await sql`alter table mirror_group_message_search add fulltext index mirror_group_message_search_tokens (tokens)`.execute(db);
-    else await sql`create index mirror_group_message_search_tokens on mirror_group_message_search using gin (tokens)`.execute(db);
+    // sql.table, so that a shadow copy of the tables (shadow-tables.ts) gets its index on its own table.
+    const table = sql.table('mirror_group_message_search');
+    if (flavor === 'mysql') await sql`alter table ${table} add fulltext index mirror_group_message_search_tokens (tokens)`.execute(db);
+    else await sql`create index mirror_group_message_search_tokens on ${table} using gin (tokens)`.execute(db);
+  },
+};
+
+/** A member's undelivered rows, read when they connect (api/delivery.ts). */
+const delivery: Migration = {
+  async up(db) {
+    await db.schema
+      .createIndex('mirror_group_message_delivery_queue_user')
+      .on('mirror_group_message_delivery_queue')
+      .columns(['user_id', 'status', 'created_at'])
+      .execute();
+  },
+};
+
+/**
+ * InnoDB stores a table's rows in primary-key order. Keyed by message id, a group's newest search rows lay scattered
+ * among every other group's (ids are time-ordered); keyed by (group, place), they sit together, so reading a group's
+ * newest rows in order (queries/search.ts) touches a few pages. PostgreSQL keeps rows in no key's order: nothing to do.
+ */
+const searchByPlace: Migration = {
+  async up(db) {
+    if (sqlFlavor(db) !== 'mysql') return;
+    await sql`alter table ${sql.table('mirror_group_message_search')}
+      drop primary key,
+      add primary key (group_id, seq),
+      add unique key mirror_group_message_search_message (message_id),
+      drop index mirror_group_message_search_seq`.execute(db);
   },
 };
 
@@ -262,16 +291,19 @@ const migrations: Record<string, Migration> = {
   '0002_chat_features': chatFeatures,
   '0003_reads': streamRevisions,
   '0004_search': search,
+  '0005_delivery': delivery,
+  '0006_search_by_place': searchByPlace,
 };
 
+/** Where the Migrator records what it has run on the live tables; a shadow copy of them keeps its own record (shadow-tables.ts). */
+export const liveMigrationTables = { migrationTableName: 'mirror_read_migrations', migrationLockTableName: 'mirror_read_migrations_lock' };
+
 /** Brings the read database up to date; safe to run from several processes at once (the Migrator locks). */
-export async function migrateReadModels(db: Kysely<any>): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: 'mirror_read_migrations',
-    migrationLockTableName: 'mirror_read_migrations_lock',
-  });
+export async function migrateReadModels(
+  db: Kysely<any>,
+  record: Pick<MigratorProps, 'migrationTableName' | 'migrationLockTableName' | 'migrationTableSchema'> = liveMigrationTables,
+): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, ...record });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
 }

@@ -7,6 +7,10 @@ import type { ReadTransaction } from './schema.js';
 
 export const pinsProjection: Projection = {
   name: 'pins',
+  tables: {
+    writes: ['mirror_group_pinned_messages'],
+    reads: ['mirror_group_messages', 'mirror_users', 'mirror_group_message_reactions', 'mirror_group_message_reads'],
+  },
   async apply(trx, { event, revision }, { crypto }): Promise<Broadcast[]> {
     switch (event.type) {
       case 'MessagePinned': {

@@ -3,6 +3,7 @@ import type { Projection } from './projector.js';
 
 export const preferencesProjection: Projection = {
   name: 'preferences',
+  tables: { writes: ['mirror_group_chat_preferences'] },
   async apply(trx, { event }) {
     if (event.type !== 'PreferencesUpdated') return [];
     const p = event.data;

@@ -2,8 +2,9 @@
  * The projector: follows the event store's global log and keeps the read models and their checkpoints in step, in
  * one SQL transaction per batch, then tells the bus. One process at a time runs it (the "projector" lock), so
  * broadcasts leave in global log order; the checkpoint fence makes a former holder that has not yet noticed its lost
- * lease harmless. See ARCHITECTURE.md, "Reads".
+ * lease harmless. See ARCHITECTURE.md, "Reads". A rebuild (rebuild.ts) runs the same batches into shadow tables.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { GroupEvent } from '../domain/groups.js';
 import type { MessageSent } from '../domain/messages.js';
@@ -16,6 +17,7 @@ import type { LeaderLock, Lease } from '../infra/locks/port.js';
 import type { PubSub } from '../infra/pubsub/port.js';
 import { isUniqueViolation } from '../infra/sql/dialect.js';
 import { BROADCAST_CHANNEL, encodeBroadcasts, type Broadcast } from './broadcasts.js';
+import { deliveryProjection } from './delivery.js';
 import { groupsProjection } from './groups.js';
 import { mentionsProjection } from './mentions.js';
 import { messagesProjection } from './messages.js';
@@ -24,12 +26,17 @@ import { preferencesProjection } from './preferences.js';
 import { reactionsProjection } from './reactions.js';
 import { readsProjection } from './reads.js';
 import { searchProjection } from './search.js';
-import type { ReadDb, ReadTransaction } from './schema.js';
+import type { ReadDb, ReadModels, ReadTransaction } from './schema.js';
 import { usersProjection } from './users.js';
 
 /** Carries the position the read models have reached after each commit; waiter.ts listens. */
 export const CHECKPOINT_CHANNEL = 'projector:checkpoint';
+/** Held by whoever writes the live read models: a server's projector, or a `projections` command that took over. */
 const PROJECTOR_LOCK = 'projector';
+/** Tells the projectors of every process to leave the lock alone for a while ('yield'), or that they may take it ('resume'). */
+const CONTROL_CHANNEL = 'projector:control';
+/** How long a projector asked to yield stays away from the lock unless told to resume: past it, a taker that died is presumed gone. */
+const YIELD_MS = 30_000;
 
 /**
  * An event of a group whose keys were destroyed (`mirror-chat keys shred`): it can no longer be opened, and projects
@@ -53,9 +60,13 @@ export interface ProjectedEvent {
 
 export interface ProjectionContext {
   crypto: GroupEncryptionManager;
+  /** Which of these users have a live connection now (delivery.ts); absent where nobody can be told (rebuilds). */
+  connected?: (userIds: number[]) => Promise<Set<number>>;
 }
 
 export type ProjectedSend = ProjectedEvent & { event: MessageSent };
+
+export type ReadTable = keyof ReadModels;
 
 /**
  * One read model. `apply` runs inside the batch's transaction and must use only `trx` (on PGlite the outer
@@ -65,6 +76,12 @@ export type ProjectedSend = ProjectedEvent & { event: MessageSent };
 export interface Projection {
   /** Its checkpoint row's key. */
   name: string;
+  /**
+   * The tables it writes, and those it only reads (for its broadcasts too). A rebuild of it replays, with it, every
+   * projection that writes a table it uses, so that each event meets the rows it met the first time (rebuild.ts).
+   * Null for a projection whose rows hold more than the events say (what was delivered): it is never rebuilt.
+   */
+  tables: { writes: readonly ReadTable[]; reads?: readonly ReadTable[] } | null;
   apply(trx: ReadTransaction, event: ProjectedEvent, ctx: ProjectionContext): Promise<Broadcast[]>;
   /**
    * A run of consecutive sends in one go, with a statement per run rather than per send: sends are most of any log,
@@ -90,6 +107,7 @@ export const projections: readonly Projection[] = [
   readsProjection,
   mentionsProjection,
   preferencesProjection,
+  deliveryProjection,
 ];
 
 type LogFn = (fields: Record<string, unknown>, message: string) => void;
@@ -106,6 +124,7 @@ export interface ProjectorDeps {
   bus: PubSub;
   lock: LeaderLock;
   logger: ProjectorLogger;
+  connected?: ProjectionContext['connected'];
   batchSize?: number;
   /** Pause before trying the lock again, and before retrying a failed batch. */
   retryMs?: number;
@@ -122,11 +141,30 @@ const DEFAULT_BATCH_SIZE = 500;
 const DEFAULT_RETRY_MS = 1500;
 
 export function startProjector(deps: ProjectorDeps): Projector {
-  const { lock, logger, retryMs = DEFAULT_RETRY_MS } = deps;
+  const { bus, lock, logger, retryMs = DEFAULT_RETRY_MS } = deps;
   let stopping = false;
   let wake: (() => void) | undefined;
   let resolveStop!: () => void;
   const stopRequested = new Promise<void>((resolve) => (resolveStop = resolve));
+  /** Set by a `projections` command taking over (takeOverProjection): no leading before then. */
+  let yieldedUntil = 0;
+  let handOver: (() => void) | undefined;
+
+  // Without the bus nobody can ask this projector to yield, and a command waiting to take over says so.
+  const control = bus
+    .subscribe(CONTROL_CHANNEL, (message) => {
+      if (message === 'yield') {
+        yieldedUntil = Date.now() + YIELD_MS;
+        handOver?.();
+      } else if (message === 'resume') {
+        yieldedUntil = 0;
+        wake?.();
+      }
+    })
+    .catch((error: unknown) => {
+      logger.warn({ err: error }, 'projector: not listening for take-overs; the bus is unreachable');
+      return async () => {};
+    });
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -139,6 +177,11 @@ export function startProjector(deps: ProjectorDeps): Projector {
 
   const run = async () => {
     while (!stopping) {
+      const away = yieldedUntil - Date.now();
+      if (away > 0) {
+        await pause(away);
+        continue;
+      }
       let lease: Lease | null = null;
       try {
         lease = await lock.tryAcquire(PROJECTOR_LOCK);
@@ -146,11 +189,13 @@ export function startProjector(deps: ProjectorDeps): Projector {
         logger.warn({ err: error }, 'projector: the lock is unreachable; trying again');
       }
       if (lease) {
+        const yielded = new Promise<string>((resolve) => (handOver = () => resolve('asked to yield')));
         try {
-          if (!stopping) await lead(deps, lease, stopRequested);
+          if (!stopping) await lead(deps, lease, Promise.race([stopRequested.then(() => 'stopping'), yielded]));
         } catch (error) {
           logger.error({ err: error }, 'projector: leading failed; trying again');
         } finally {
+          handOver = undefined;
           await lease.release();
         }
       }
@@ -165,18 +210,45 @@ export function startProjector(deps: ProjectorDeps): Projector {
       resolveStop();
       wake?.();
       await running;
+      await (await control)();
     },
   };
 }
 
+/**
+ * Takes the projector lock over for a `projections` command: asks the projectors of every process to yield, and
+ * waits until the one leading has finished its batch and let go. While the command holds it the live read models
+ * stand still (the API keeps serving them); `release` hands the lock back and wakes the projectors.
+ */
+export async function takeOverProjection(bus: PubSub, lock: LeaderLock, timeoutMs = YIELD_MS): Promise<{ release(): Promise<void> }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // Again on every try: the bus may drop a message, and a projector that starts meanwhile must hear it too.
+    await bus.publish(CONTROL_CHANNEL, 'yield');
+    const lease = await lock.tryAcquire(PROJECTOR_LOCK);
+    if (lease) {
+      return {
+        async release() {
+          await lease.release();
+          await bus.publish(CONTROL_CHANNEL, 'resume');
+        },
+      };
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`The projector did not hand over its lock within ${timeoutMs / 1000} s: is the bus (Redis) reachable from every server?`);
+    }
+    await sleep(200);
+  }
+}
+
 /** Someone else has moved a checkpoint: this process is no longer the projector. */
-class FencedOut extends Error {}
+export class FencedOut extends Error {}
 
 /**
  * An event that could not be opened or applied, with where it sits in the log and in its batch; or, when a run of
  * sends failed as a whole, the run's first event and its length.
  */
-class EventFailure extends Error {
+export class EventFailure extends Error {
   constructor(
     readonly recorded: RecordedEvent,
     readonly index: number,
@@ -209,16 +281,28 @@ async function applyRun(trx: ReadTransaction, projection: Projection, run: Proje
   return out;
 }
 
-/** Projects for as long as the lease holds, nobody fences this process out, and no stop is asked for. */
-async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<void>): Promise<void> {
-  const { db, eventStore, crypto, bus, logger, batchSize = DEFAULT_BATCH_SIZE, retryMs = DEFAULT_RETRY_MS } = deps;
-  const readDb = db as ReadDb;
-  let checkpoints = await loadCheckpoints(readDb);
-  logger.info({ checkpoints: Object.fromEntries(checkpoints) }, 'projector: leading');
+/** Where projections write: the live read models, or a rebuild's shadow tables under the same names (rebuild.ts). */
+export interface ProjectionTarget {
+  db: ReadDb;
+  projections: readonly Projection[];
+  ctx: ProjectionContext;
+}
 
-  let resolveFenced!: () => void;
-  const fenced = new Promise<void>((resolve) => (resolveFenced = resolve));
-  let active = true;
+export interface BatchProjector {
+  /** Each projection's checkpoint as of the last commit. */
+  checkpoints(): ReadonlyMap<string, string>;
+  /**
+   * Projects a batch of the log, in log order, in one transaction that moves the checkpoints of the projections it
+   * reaches with their rows. Throws EventFailure naming the first event that failed, once the events before it are
+   * committed on their own; or FencedOut when another writer moved a checkpoint.
+   */
+  project(events: RecordedEvent[]): Promise<void>;
+}
+
+/** `committed` hears, after each commit, what to broadcast and the position the transaction reached. */
+export async function batchProjector(target: ProjectionTarget, committed: (broadcasts: Broadcast[], position: string) => void): Promise<BatchProjector> {
+  const { db, ctx } = target;
+  let checkpoints = await loadCheckpoints(db, target.projections);
 
   const openAll = async (events: RecordedEvent[]) => {
     const opened: ProjectedEvent[] = [];
@@ -226,7 +310,7 @@ async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<vo
       try {
         // Before the transaction, on purpose: opening loads the group's key into the cache, so sealing inside the
         // transaction never reaches the key store (on PGlite that would wait for the connection the transaction holds).
-        const event = await openEvent<ChatEvent>(crypto, recorded).catch((error: unknown) => {
+        const event = await openEvent<ChatEvent>(ctx.crypto, recorded).catch((error: unknown) => {
           if (error instanceof KeyShreddedError) return { type: 'Shredded', data: {} } satisfies ShreddedEvent;
           throw error;
         });
@@ -243,7 +327,7 @@ async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<vo
     const behind = [...checkpoints].filter(([, position]) => position < last);
     if (behind.length === 0) return;
     const opened = await openAll(events);
-    const broadcasts = await readDb.transaction().execute(async (trx) => {
+    const broadcasts = await db.transaction().execute(async (trx) => {
       // Fencing first: a competing projector blocks here on the row lock instead of doing work it must undo.
       const byPosition = new Map<string, string[]>();
       for (const [name, position] of behind) byPosition.set(position, [...(byPosition.get(position) ?? []), name]);
@@ -251,11 +335,11 @@ async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<vo
       const out: Broadcast[] = [];
       let index = 0;
       for (const run of runsOf(opened)) {
-        for (const projection of projections) {
+        for (const projection of target.projections) {
           const due = run.filter((event) => event.position > checkpoints.get(projection.name)!);
           if (due.length === 0) continue;
           try {
-            out.push(...(await applyRun(trx, projection, due, { crypto })));
+            out.push(...(await applyRun(trx, projection, due, ctx)));
           } catch (error) {
             const first = index + run.length - due.length;
             throw new EventFailure(events[first]!, first, projection.name, error, due.length);
@@ -266,29 +350,12 @@ async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<vo
       return out;
     });
     checkpoints = new Map([...checkpoints].map(([name, position]) => [name, position < last ? last : position]));
-    publish(broadcasts, last);
-  };
-
-  /**
-   * At most once, like the bus itself: the batch is committed, and clients resync from the read models. Chained
-   * rather than awaited, so that batches go out in order while an unreachable bus holds up only the broadcasts,
-   * not the read models.
-   */
-  let publishing = Promise.resolve();
-  const publish = (broadcasts: Broadcast[], position: string) => {
-    publishing = publishing.then(async () => {
-      try {
-        if (broadcasts.length > 0) await bus.publish(BROADCAST_CHANNEL, await encodeBroadcasts(crypto, broadcasts));
-        await bus.publish(CHECKPOINT_CHANNEL, position);
-      } catch (error) {
-        logger.warn({ err: error, position, broadcasts: broadcasts.length }, 'projector: broadcasts lost');
-      }
-    });
+    committed(broadcasts, last);
   };
 
   /**
    * After a failure, the events before the failing one are committed on their own, so one bad event holds back
-   * only itself and what follows it; the subscription then offers the batch again and the committed part is skipped.
+   * only itself and what follows it; the log then offers the batch again and the committed part is skipped.
    * A run that failed as a whole is tried one event at a time, to name the event at fault.
    */
   const project = async (events: RecordedEvent[]): Promise<void> => {
@@ -302,15 +369,57 @@ async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<vo
     }
   };
 
+  return { checkpoints: () => checkpoints, project };
+}
+
+/** Where reading the log resumes for these checkpoints: after the lowest, or from the start (null). */
+export function resumeAfter(checkpoints: ReadonlyMap<string, string>): string | null {
   const from = lowest([...checkpoints.values()]);
+  return from === START ? null : from;
+}
+
+/**
+ * Broadcasts after each commit, then the position reached. At most once, like the bus itself: the batch is
+ * committed, and clients resync from the read models. Chained rather than awaited, so that batches go out in order
+ * while an unreachable bus holds up only the broadcasts, not the read models.
+ */
+export function broadcastPublisher(bus: PubSub, crypto: GroupEncryptionManager, logger: Pick<ProjectorLogger, 'warn'>) {
+  let publishing = Promise.resolve();
+  return {
+    publish(broadcasts: Broadcast[], position: string) {
+      publishing = publishing.then(async () => {
+        try {
+          if (broadcasts.length > 0) await bus.publish(BROADCAST_CHANNEL, await encodeBroadcasts(crypto, broadcasts));
+          await bus.publish(CHECKPOINT_CHANNEL, position);
+        } catch (error) {
+          logger.warn({ err: error, position, broadcasts: broadcasts.length }, 'projector: broadcasts lost');
+        }
+      });
+    },
+    /** Resolves once everything published so far has gone out (or been given up). */
+    flushed: () => publishing,
+  };
+}
+
+/** Projects for as long as the lease holds, nobody fences this process out, and `until` has not resolved (to its reason). */
+async function lead(deps: ProjectorDeps, lease: Lease, until: Promise<string>): Promise<void> {
+  const { db, eventStore, crypto, bus, logger, connected, batchSize = DEFAULT_BATCH_SIZE, retryMs = DEFAULT_RETRY_MS } = deps;
+  const publisher = broadcastPublisher(bus, crypto, logger);
+  const batches = await batchProjector({ db: db as ReadDb, projections, ctx: { crypto, connected } }, publisher.publish);
+  logger.info({ checkpoints: Object.fromEntries(batches.checkpoints()) }, 'projector: leading');
+
+  let resolveFenced!: () => void;
+  const fenced = new Promise<void>((resolve) => (resolveFenced = resolve));
+  let active = true;
+
   const subscription = subscribeToAll(eventStore, {
-    after: from === START ? null : from,
+    after: resumeAfter(batches.checkpoints()),
     batchSize,
     retryMs,
     onBatch: async (events) => {
       if (!active) return;
       try {
-        await project(events);
+        await batches.project(events);
       } catch (error) {
         if (!(error instanceof FencedOut)) throw error;
         active = false;
@@ -320,14 +429,10 @@ async function lead(deps: ProjectorDeps, lease: Lease, stopRequested: Promise<vo
     onError: (error) => logFailure(logger, error),
   });
 
-  const reason = await Promise.race([
-    lease.lost.then(() => 'lease lost'),
-    fenced.then(() => 'another projector moved the checkpoint'),
-    stopRequested.then(() => 'stopping'),
-  ]);
+  const reason = await Promise.race([lease.lost.then(() => 'lease lost'), fenced.then(() => 'another projector moved the checkpoint'), until]);
   active = false;
   await subscription.stop();
-  await publishing;
+  await publisher.flushed();
   logger.info({ reason }, 'projector: no longer leading');
 }
 
@@ -350,19 +455,20 @@ function logFailure(logger: ProjectorLogger, error: unknown): void {
   }
 }
 
-/** Every projection's checkpoint, creating the rows of projections that have none yet. */
-async function loadCheckpoints(db: ReadDb): Promise<Map<string, string>> {
+/** The checkpoints of `of`, creating the rows of projections that have none yet. */
+async function loadCheckpoints(db: ReadDb, of: readonly Projection[]): Promise<Map<string, string>> {
+  const names = of.map((p) => p.name);
   const read = async () => {
-    const rows = await db.selectFrom('mirror_projection_checkpoints').select(['projection', 'position']).execute();
+    const rows = await db.selectFrom('mirror_projection_checkpoints').select(['projection', 'position']).where('projection', 'in', names).execute();
     return new Map(rows.map((r) => [r.projection, r.position]));
   };
   const stored = await read();
-  const missing = projections.filter((p) => !stored.has(p.name));
+  const missing = names.filter((name) => !stored.has(name));
   if (missing.length === 0) return stored;
   try {
     await db
       .insertInto('mirror_projection_checkpoints')
-      .values(missing.map((p) => ({ projection: p.name, position: START, updated_at: new Date() })))
+      .values(missing.map((name) => ({ projection: name, position: START, updated_at: new Date() })))
       .execute();
   } catch (error) {
     // A projector that lost its lease a moment ago may have inserted them: what counts is that they exist.

@@ -6,6 +6,7 @@ import type { ReadTransaction } from './schema.js';
 
 export const reactionsProjection: Projection = {
   name: 'reactions',
+  tables: { writes: ['mirror_group_message_reactions'], reads: ['mirror_users'] },
   async apply(trx, { event }): Promise<Broadcast[]> {
     switch (event.type) {
       case 'ReactionAdded': {

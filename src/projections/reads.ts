@@ -17,6 +17,10 @@ const counted = new Set(['MessageSent', 'MessagesRead', 'MessageDeleted', 'Membe
 
 export const readsProjection: Projection = {
   name: NAME,
+  tables: {
+    writes: ['mirror_group_message_reads', 'mirror_groups', 'mirror_group_members'],
+    reads: ['mirror_group_messages', 'mirror_group_message_mentions'],
+  },
   async applySends(trx, sends) {
     await countSends(trx, await firstApplications(trx, NAME, sends));
     return [];

@@ -166,13 +166,26 @@ export interface ChatPresenceTable {
   updated_at: Timestamp;
 }
 
+/**
+ * - pending: waiting for its first webhook attempt or, with no webhook configured, for the member to connect;
+ * - delivering: a webhook attempt is under way;
+ * - failed: the last attempt failed, and a retry is due at next_attempt_at;
+ * - delivered: the webhook took it, or the member's socket got it;
+ * - dead: every attempt failed and its job is in the dead-letter queue; the member still gets it on connecting;
+ * - skipped: the message was deleted, or the member left the group, before it was delivered.
+ */
+export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed' | 'dead' | 'skipped';
+
+/** A message to tell a member who had no connection when it arrived (projections/delivery.ts writes them). */
 export interface DeliveryQueueTable {
   id: string;
   group_id: string;
   message_id: string;
   user_id: number;
-  status: 'pending' | 'delivering' | 'delivered' | 'failed' | 'dead';
+  status: DeliveryStatus;
+  /** Webhook attempts made. */
   attempts: ColumnType<number, number | undefined, number>;
+  /** When the next webhook attempt is due, at the earliest; null while no job has been queued for the row. */
   next_attempt_at: Timestamp | null;
   last_error: string | null;
   created_at: Timestamp;

@@ -25,6 +25,7 @@ const INSERT_CHUNK = 200;
 
 export const searchProjection: Projection = {
   name: 'search',
+  tables: { writes: ['mirror_group_message_search'] },
   applySends: (trx, sends, ctx) => indexSends(trx, sends, ctx),
   async apply(trx, projected, ctx) {
     const { event } = projected;

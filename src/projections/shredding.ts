@@ -8,7 +8,7 @@ import { groupStreamId } from '../infra/crypto/event-sealing.js';
 import type { ReadDb } from './schema.js';
 
 /** The group's rows, table by table; every table here has a `group_id`. */
-const GROUP_TABLES = [
+export const GROUP_TABLES = [
   'mirror_group_messages',
   'mirror_group_message_search',
   'mirror_group_members',

@@ -11,6 +11,7 @@ export const loginKey = (value: string) => createHash('sha256').update(foldLogin
 
 export const usersProjection: Projection = {
   name: 'users',
+  tables: { writes: ['mirror_users'] },
   async apply(trx, { event }) {
     switch (event.type) {
       case 'UserRegistered': {

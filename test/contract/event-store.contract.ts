@@ -193,6 +193,33 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       expect(log.filter((e) => e.streamId === stream).map((e) => e.id)).toEqual(events.map((e) => e.id));
     });
 
+    it('tells the head of the log, and counts the events after a position', async () => {
+      const start = await checkpointNow(store);
+      const [a, b] = [streamId('head-a'), streamId('head-b')];
+      const first = await store.append(a, [newEvent(), newEvent(), newEvent()], 'no_stream');
+      const before = Date.now();
+      const last = await store.append(b, [newEvent(), newEvent()], 'no_stream');
+
+      // Polled: a PostgreSQL store holds the head back while an older transaction in the cluster is open.
+      await vi.waitFor(async () => expect((await store.head())?.position).toBe(last.position), { timeout: 10_000, interval: 20 });
+      const head = (await store.head())!;
+      expect(head.recordedAt).toBeInstanceOf(Date);
+      expect(head.recordedAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+      expect(head.recordedAt.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+
+      expect(await store.countAfter(start)).toBe(5);
+      expect(await store.countAfter(first.position)).toBe(2);
+      expect(await store.countAfter(last.position)).toBe(0);
+      let all = 0;
+      for (let after: string | null = null; ; ) {
+        const page = await store.readAll(after, 1000);
+        all += page.length;
+        if (page.length < 1000) break;
+        after = page.at(-1)!.position;
+      }
+      expect(await store.countAfter(null)).toBe(all);
+    });
+
     it('hands out positions that increase lexicographically with every append', async () => {
       const positions: string[] = [];
       const stream = streamId('positions');

@@ -38,6 +38,17 @@ it('PostgreSQL: two processes starting on an empty database both migrate', async
   await Promise.all(stores.map((store) => store.close()));
 });
 
+it('PGlite: an empty log has no head and nothing to count', async () => {
+  const db = new Kysely<any>({ dialect: new PGliteDialect(new PGlite()) });
+  try {
+    const store = await createPgliteEventStore(db);
+    expect(await store.head()).toBeNull();
+    expect(await store.countAfter(null)).toBe(0);
+  } finally {
+    await db.destroy();
+  }
+});
+
 it('PGlite: a second store on the shared instance reuses the table, and closing it leaves the instance open', async () => {
   const db = pglite!;
   const stream = streamId('shared');

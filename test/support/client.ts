@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 export interface ApiAnswer {
   status: number;
   body: any;
+  headers: Headers;
 }
 
 export class RestClient {
@@ -24,7 +25,7 @@ export class RestClient {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : {} };
+    return { status: response.status, body: text ? JSON.parse(text) : {}, headers: response.headers };
   }
 
   get = (path: string) => this.call('GET', path);
@@ -83,8 +84,12 @@ export class ChatSocket {
     });
   }
 
-  static async open(wsUrl: string, token: string): Promise<ChatSocket> {
-    const socket = new ChatSocket(new WebSocket(`${wsUrl}?token=${encodeURIComponent(token)}`));
+  /** The token goes in `?token=`, or with `protocol` as the subprotocols ['bearer', token]. */
+  static async open(wsUrl: string, token: string, options: { protocol?: boolean; origin?: string } = {}): Promise<ChatSocket> {
+    const ws = options.protocol
+      ? new WebSocket(wsUrl, ['bearer', token], { origin: options.origin })
+      : new WebSocket(`${wsUrl}?token=${encodeURIComponent(token)}`, { origin: options.origin });
+    const socket = new ChatSocket(ws);
     await new Promise<void>((resolve, reject) => {
       socket.ws.once('open', () => resolve());
       socket.ws.once('error', reject);
@@ -116,10 +121,10 @@ export class ChatSocket {
   nextOfType = (type: string, timeoutMs?: number) => this.next((f) => f.type === type, timeoutMs);
 
   /** Frames are handled in order, so a pong means every earlier frame has been handled. */
-  async settle(): Promise<void> {
+  async settle(timeoutMs?: number): Promise<void> {
     const requestId = randomBytes(4).toString('hex');
     this.send({ type: 'ping', requestId });
-    await this.next((f) => f.type === 'pong' && f.requestId === requestId);
+    await this.next((f) => f.type === 'pong' && f.requestId === requestId, timeoutMs);
   }
 
   async join(groupId: string): Promise<void> {

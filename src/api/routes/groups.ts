@@ -8,19 +8,21 @@ import { getUser } from '../../projections/queries/users.js';
 import { requireAuth } from '../auth/authenticate.js';
 import type { ApiDeps } from '../deps.js';
 import { readAfterWrite } from '../read-after-write.js';
-import { groupIdSchema } from '../schemas/messages.js';
+import { groupIdSchema, userIdSchema, withoutControlCharacters } from '../schemas/messages.js';
 import { parseInput } from '../validation.js';
 import { requireMember } from './access.js';
 
 export const createGroupBody = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(MAX_GROUP_NAME_LENGTH, `must be at most ${MAX_GROUP_NAME_LENGTH} characters`),
+  name: withoutControlCharacters(
+    z.string().trim().min(1, 'must not be empty').max(MAX_GROUP_NAME_LENGTH, `must be at most ${MAX_GROUP_NAME_LENGTH} characters`),
+  ),
 });
 const groupParams = z.strictObject({ groupId: groupIdSchema });
 export const addMemberBody = z.strictObject({
-  userId: z.number().int().positive(),
+  userId: userIdSchema,
   role: z.enum(['admin', 'member']).default('member'),
 });
-const memberParams = z.strictObject({ groupId: groupIdSchema, userId: z.coerce.number().int().positive() });
+const memberParams = z.strictObject({ groupId: groupIdSchema, userId: z.coerce.number().pipe(userIdSchema) });
 
 export async function groupRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   requireAuth(app, deps.tokens);

@@ -24,7 +24,7 @@ export async function messageRoutes(app: FastifyInstance, deps: ApiDeps): Promis
     return { success: true, data: await listMessages(deps.read, { groupId, viewerId: request.user.id, ...query }) };
   });
 
-  app.post(base, async (request, reply) => {
+  app.post(base, { config: { rateLimit: 'httpMessages' } }, async (request, reply) => {
     const { groupId } = parseInput(groupParams, request.params, 'params');
     const body = parseInput(sendMessageBody, request.body, 'body');
     const { message, duplicate } = await sendMessage(deps, request.user, { groupId, ...body });

@@ -13,7 +13,7 @@ export async function typingRoutes(app: FastifyInstance, deps: ApiDeps): Promise
   const base = '/mirror/api/groups/:groupId/chat/typing';
 
   // The guide gives these no body: whatever is sent is ignored.
-  app.post(`${base}/start`, async (request) => {
+  app.post(`${base}/start`, { config: { rateLimit: 'typingStarts' } }, async (request) => {
     const { groupId } = parseInput(groupParams, request.params, 'params');
     await deps.typing.start(groupId, request.user);
     return { success: true, data: { groupId, isTyping: true } };

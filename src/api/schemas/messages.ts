@@ -3,9 +3,34 @@ import { z } from 'zod';
 import { MAX_CONTENT_LENGTH, messageContentTypes } from '../../domain/messages.js';
 
 const MAX_METADATA_BYTES = 16 * 1024;
+/** `custom` itself is the first level. */
+const MAX_CUSTOM_DEPTH = 8;
 
 export const groupIdSchema = z.uuid({ message: 'must be a group id (UUID)' });
 export const messageIdSchema = z.uuid({ message: 'must be a message id (UUID)' });
+/** User ids are SQL `integer`s: a larger number names nobody, and must not reach a query that cannot hold it. */
+export const userIdSchema = z.number().int().positive().max(2 ** 31 - 1, { message: 'must be a user id' });
+
+/**
+ * For text the read models keep as it is, not sealed: PostgreSQL cannot store NUL (the event would stop the projector),
+ * and no name or id needs a control character.
+ */
+export const withoutControlCharacters = (text: z.ZodString) => text.refine((s) => !/\p{Cc}/u.test(s), { message: 'must not contain control characters' });
+
+/**
+ * Whether `value` nests objects and arrays at most `levels` deep. Iterative on purpose: measuring a deeper value with
+ * JSON.stringify would overflow the stack.
+ */
+function nestsAtMost(value: unknown, levels: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, level] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (level > levels) return false;
+    for (const child of Object.values(item)) pending.push([child, level + 1]);
+  }
+  return true;
+}
 
 /** Length in characters as a person counts them (code points), not UTF-16 units. */
 export const contentSchema = z
@@ -42,7 +67,11 @@ const metadataSchema = z
         links: z.array(z.tuple([z.number().int().min(0), z.number().int().min(0), z.url().max(2048)])).max(200).optional(),
       })
       .optional(),
-    custom: z.record(z.string(), z.unknown()).optional(),
+    custom: z
+      .record(z.string(), z.unknown())
+      // Aborting keeps the size check below from measuring what is too deep to measure.
+      .refine((custom) => nestsAtMost(custom, MAX_CUSTOM_DEPTH), { message: `must nest at most ${MAX_CUSTOM_DEPTH} levels deep`, abort: true })
+      .optional(),
   })
   .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= MAX_METADATA_BYTES, { message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` });
 
@@ -53,7 +82,7 @@ export const sendMessageFields = {
   content: contentSchema,
   contentType: z.enum(clientContentTypes, { message: `must be one of ${clientContentTypes.join(', ')}` }).default('text'),
   parentMessageId: messageIdSchema.nullish().transform((v) => v ?? null),
-  clientMessageId: z.string().min(1).max(100).nullish().transform((v) => v ?? null),
+  clientMessageId: withoutControlCharacters(z.string().min(1).max(100)).nullish().transform((v) => v ?? null),
   metadata: metadataSchema.nullish().transform((v) => v ?? null),
 };
 

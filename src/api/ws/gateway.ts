@@ -1,7 +1,13 @@
 /**
- * The guide's one WebSocket, /mirror/groups/chat?token=…. Frames of one connection are handled one at a time, in
- * order. Broadcasts come from the bus (published by whichever process runs the projector, after its commit) and go
- * to this process's sockets that joined the group.
+ * The guide's one WebSocket, /mirror/groups/chat. Frames of one connection are handled one at a time, in order.
+ * Broadcasts come from the bus (published by whichever process runs the projector, after its commit) and go to this
+ * process's sockets that joined the group.
+ *
+ * The edge it keeps (README, "The WebSocket's edge"): browsers from origins outside CORS_ORIGINS are refused at the
+ * upgrade; the token comes in `?token=` or as the subprotocols `['bearer', token]`; every frame counts against the
+ * user's frame limit when it arrives; a socket that does not read what it is sent is closed before its backlog grows
+ * past `wsMaxBufferedBytes`; the token's expiry closes the socket; on shutdown, frames already received are finished
+ * before the sockets close with 1001.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -10,6 +16,7 @@ import { BROADCAST_CHANNEL, decodeBroadcasts, forRecipient, sameForEveryone } fr
 import type { AuthUser } from '../auth/tokens.js';
 import type { ApiDeps } from '../deps.js';
 import { toErrorBody } from '../errors.js';
+import type { LimitDecision, LimitName } from '../rate-limits.js';
 import { requireMember } from '../routes/access.js';
 import { markRead } from '../routes/reads.js';
 import { sendMessage } from '../routes/send-message.js';
@@ -17,16 +24,40 @@ import { parseInput } from '../validation.js';
 import { clientFrameSchema, knownFrameTypes, requestIdOf, type ClientFrame } from './frames.js';
 import { Rooms, type ChatClient } from './rooms.js';
 
+export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_UNAUTHORIZED = 4001;
+/** The socket's frames not yet sent passed the bound: its reader is too slow to keep up. */
+export const CLOSE_TOO_SLOW = 4008;
+/** Offered with the token as `new WebSocket(url, ['bearer', token])`; the server answers with this one alone. */
+export const BEARER_PROTOCOL = 'bearer';
 /** setTimeout's limit; a token living longer is re-armed when the timer fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+const SHUTTING_DOWN = new DomainError('SERVER_ERROR', 'The server is shutting down; reconnect and send this again');
+
+/** The subprotocol to answer a handshake with (ws's `handleProtocols`): never the token itself. */
+export function selectProtocol(offered: Set<string>): string | false {
+  return offered.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false;
+}
+
+function tokenOf(request: FastifyRequest): string {
+  const query = (request.query as { token?: unknown }).token;
+  if (typeof query === 'string') return query;
+  const offered = request.headers['sec-websocket-protocol']?.split(',').map((p) => p.trim()) ?? [];
+  return offered.includes(BEARER_PROTOCOL) ? (offered.find((p) => p !== BEARER_PROTOCOL) ?? '') : '';
+}
+
 export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const rooms = new Rooms();
+  /** Each open socket, and what settles once every frame it has sent so far is handled. */
+  const connections = new Map<WebSocket, () => Promise<void>>();
+  /** Broadcasts heard but not yet written to the sockets. */
+  const deliveries = new Set<Promise<void>>();
+  let draining = false;
 
   const unsubscribe = await deps.bus.subscribe(BROADCAST_CHANNEL, (raw) => {
     const undecodable = (error: unknown) => deps.logger.error({ err: error }, 'undecodable broadcast');
-    decodeBroadcasts(deps.read.crypto, raw, undecodable).then((broadcasts) => {
+    const delivery = decodeBroadcasts(deps.read.crypto, raw, undecodable).then((broadcasts) => {
       for (const broadcast of broadcasts) {
         if (broadcast.kind === 'group') {
           const shared = sameForEveryone(broadcast.frame) ? JSON.stringify(broadcast.frame) : null;
@@ -46,27 +77,55 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
         }
       }
     }, undecodable);
+    deliveries.add(delivery);
+    void delivery.then(() => deliveries.delete(delivery));
   });
   app.addHook('onClose', async () => unsubscribe());
 
-  app.get('/mirror/groups/chat', { websocket: true }, (socket: WebSocket, request: FastifyRequest) => {
-    const token = (request.query as { token?: unknown }).token;
+  // Shutdown: fastify already answers new requests and upgrades 503. Frames received before now are finished (their
+  // commands waited for the projector, so their answers and broadcasts are out), and then the sockets close.
+  app.addHook('preClose', async () => {
+    draining = true;
+    await Promise.all([...connections.values()].map((handled) => handled()));
+    await Promise.all(deliveries);
+    for (const socket of connections.keys()) socket.close(CLOSE_GOING_AWAY, 'Server shutting down');
+  });
+
+  /** A missing Origin is a client that is not a browser, which no origin check protects. */
+  const originAllowed = (origin: string | undefined) => origin === undefined || deps.allowedOrigins.length === 0 || deps.allowedOrigins.includes(origin);
+
+  const onRequest = async (request: FastifyRequest) => {
+    if (!originAllowed(request.headers.origin)) throw new DomainError('FORBIDDEN', 'This origin may not open the chat socket');
+  };
+
+  app.get('/mirror/groups/chat', { websocket: true, onRequest }, (socket: WebSocket, request: FastifyRequest) => {
     let client: ChatClient | undefined;
     let connectionId: string | undefined;
     let expiry: NodeJS.Timeout | undefined;
     // Frames that arrive while the token is being checked wait behind it.
-    let queue: Promise<unknown> = deps.tokens.verify(typeof token === 'string' ? token : '').then(
-      (user) => {
+    const authenticated = deps.tokens.verify(tokenOf(request)).then(
+      (user): AuthUser | undefined => {
         // Closed while the token was checked: its close handler has run, so nothing registered now would be undone.
         if (socket.readyState !== socket.OPEN) return undefined;
-        client = { userId: user.id, joined: new Set(), send: (frame) => socket.readyState === socket.OPEN && socket.send(frame) };
+        client = { userId: user.id, joined: new Set(), send: (frame) => sendOrDrop(socket, frame, user.id) };
         rooms.connect(client);
         connectionId = deps.presence.connected(user.id);
         armExpiry(user.exp);
         return user;
       },
-      () => socket.close(CLOSE_UNAUTHORIZED, 'Invalid or expired token'),
+      () => {
+        socket.close(CLOSE_UNAUTHORIZED, 'Invalid or expired token');
+        return undefined;
+      },
     );
+    // Offline delivery (api/delivery.ts): what was queued while the user had no connection goes out before any answer.
+    let queue: Promise<unknown> = authenticated.then((user) => user && deliverPending(socket, client!, user.id));
+    connections.set(socket, async () => {
+      for (let seen = queue; ; seen = queue) {
+        await seen.catch(() => {});
+        if (seen === queue) return;
+      }
+    });
 
     function armExpiry(exp: number) {
       const left = exp * 1000 - Date.now();
@@ -74,31 +133,56 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
     }
 
     socket.on('message', (data, isBinary) => {
-      queue = queue.then(async (user) => {
-        if (!client || !user) return user;
+      // Counted as it arrives rather than when its turn comes, so that a slow command does not let a burst through.
+      // A frame that arrives once shutdown has begun is not handled (nor counted).
+      const decision = draining ? null : authenticated.then((user) => (user ? deps.rateLimits.take('wsFrames', user.id) : null));
+      // Awaited in its turn, maybe much later: until then its failure must not count as unhandled.
+      decision?.catch(() => {});
+      queue = queue.then(async () => {
+        const user = await authenticated;
+        if (!client || !user) return;
         const raw = isBinary ? null : data.toString();
-        await handleRaw(raw, client, user as AuthUser);
-        return user;
+        if (decision) await handleRaw(raw, client, user, decision);
+        else client.send(errorFrame(SHUTTING_DOWN, requestIdOf(parseJson(raw))));
       });
     });
 
     socket.on('close', () => {
+      connections.delete(socket);
       clearTimeout(expiry);
       if (client) rooms.disconnect(client);
       if (connectionId) deps.presence.disconnected(connectionId);
     });
   });
 
-  async function handleRaw(raw: string | null, client: ChatClient, user: AuthUser): Promise<void> {
-    let parsed: unknown;
-    try {
-      parsed = raw === null ? null : JSON.parse(raw);
-    } catch {
-      client.send(errorFrame(DomainError.validation([{ field: 'frame', message: 'must be JSON' }], 'Frames must be JSON text')));
+  function deliverPending(socket: WebSocket, client: ChatClient, userId: number): Promise<void> {
+    const send = (frame: string) => (client.send(frame), socket.readyState === socket.OPEN);
+    return deps.delivery.deliverPending(userId, send).catch((err: unknown) => deps.logger.error({ err, userId }, 'offline delivery on connect failed'));
+  }
+
+  /** Frames a socket is sent wait in its buffer while its reader is slow; past the bound it is closed instead. */
+  function sendOrDrop(socket: WebSocket, frame: string, userId: number): void {
+    if (socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > deps.wsMaxBufferedBytes) {
+      deps.logger.warn({ userId, bufferedBytes: socket.bufferedAmount }, 'websocket reader too slow; closing its socket');
+      // The close frame queues behind the backlog; ws destroys the socket if the close is not answered in 30 s.
+      socket.close(CLOSE_TOO_SLOW, 'Too slow to keep up');
       return;
     }
+    socket.send(frame);
+  }
+
+  const refuseOver = (name: LimitName, decision: LimitDecision) => {
+    if (!decision.allowed) throw deps.rateLimits.refusal(name, decision);
+  };
+
+  async function handleRaw(raw: string | null, client: ChatClient, user: AuthUser, decision: Promise<LimitDecision | null>): Promise<void> {
+    const parsed = parseJson(raw);
     const requestId = requestIdOf(parsed);
     try {
+      const limit = await decision;
+      if (limit) refuseOver('wsFrames', limit);
+      if (parsed === undefined) throw DomainError.validation([{ field: 'frame', message: 'must be JSON' }], 'Frames must be JSON text');
       const type = (parsed as { type?: unknown } | null)?.type;
       if (typeof type !== 'string' || !knownFrameTypes.includes(type as ClientFrame['type'])) {
         throw DomainError.validation([{ field: 'type', message: `must be one of ${knownFrameTypes.join(', ')}` }], 'Unknown message type');
@@ -110,6 +194,8 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
     }
   }
 
+  // Membership is read afresh for every group frame (by the command's decision, or requireMember), never cached on
+  // the socket: a member removed mid-connection is refused from their next frame on.
   async function handleFrame(frame: ClientFrame, client: ChatClient, user: AuthUser): Promise<void> {
     switch (frame.type) {
       case 'ping':
@@ -136,6 +222,7 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
         return;
       }
       case 'chat:typing_start':
+        refuseOver('typingStarts', await deps.rateLimits.take('typingStarts', user.id));
         await deps.typing.start(frame.payload.groupId, user);
         return;
       case 'chat:typing_stop':
@@ -148,6 +235,16 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
         await markRead(deps, { groupId: frame.payload.groupId, userId: user.id, messageIds: frame.payload.messageIds });
         return;
     }
+  }
+}
+
+/** The frame as JSON; undefined when it is not JSON text. */
+function parseJson(raw: string | null): unknown {
+  if (raw === null) return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
   }
 }
 

@@ -21,6 +21,8 @@ export interface RecordedEvent extends NewEvent {
   recordedAt: Date;
 }
 
+export type LogHead = Pick<RecordedEvent, 'position' | 'recordedAt'>;
+
 /** `no_stream`: the stream must not exist yet; a number: the revision of the stream's last event. */
 export type ExpectedRevision = number | 'no_stream' | 'any';
 
@@ -49,6 +51,10 @@ export interface EventStore {
   readStream(streamId: string, fromRevision?: number): Promise<RecordedEvent[]>;
   /** Up to `maxCount` events of the global log strictly after `after` (null: from the start), in log order. */
   readAll(after: string | null, maxCount: number): Promise<RecordedEvent[]>;
+  /** The last event of the global log that `readAll` can return now: its position and time; null for an empty log. */
+  head(): Promise<LogHead | null>;
+  /** How many events of the global log `readAll` can return now strictly after `after` (null: the whole log). */
+  countAfter(after: string | null): Promise<number>;
   /** Calls `listener` when new events may be readable (it may also fire spuriously). Returns an unsubscribe. */
   onAppended(listener: () => void): () => void;
   close(): Promise<void>;

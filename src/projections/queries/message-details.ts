@@ -140,6 +140,10 @@ export async function sealPinNote(crypto: GroupEncryptionManager, groupId: strin
   return crypto.sealText(groupKeyScope(groupId), note, pinNoteContext(groupId, messageId));
 }
 
+export async function openPinNote(crypto: GroupEncryptionManager, groupId: string, messageId: string, sealed: Uint8Array): Promise<string> {
+  return crypto.openText(groupKeyScope(groupId), sealed, pinNoteContext(groupId, messageId));
+}
+
 type PinFields = Required<Pick<ChatMessageMetadata, 'pinNote' | 'pinnedAt' | 'pinnedBy'>>;
 
 async function pinsOf(db: ReadDb, crypto: GroupEncryptionManager, messages: ChatMessageRow[]): Promise<Map<string, PinFields>> {
@@ -153,9 +157,7 @@ async function pinsOf(db: ReadDb, crypto: GroupEncryptionManager, messages: Chat
     rows.map(async (row): Promise<[string, PinFields]> => [
       row.message_id,
       {
-        pinNote: row.pin_note_sealed
-          ? await crypto.openText(groupKeyScope(row.group_id), row.pin_note_sealed, pinNoteContext(row.group_id, row.message_id))
-          : null,
+        pinNote: row.pin_note_sealed ? await openPinNote(crypto, row.group_id, row.message_id, row.pin_note_sealed) : null,
         pinnedAt: row.pinned_at.toISOString(),
         pinnedBy: row.pinned_by,
       },

@@ -15,3 +15,36 @@ it('refuses a previous master key that is not 32 bytes of base64', () => {
     /MASTER_KEY_PREVIOUS: each key must be 32 bytes, base64-encoded/,
   );
 });
+
+it("has the guide's rate limits by default, and takes others from the environment", () => {
+  expect(parseConfig({})).toMatchObject({
+    RATE_LIMIT_HTTP_MESSAGES_PER_MIN: 30,
+    RATE_LIMIT_WS_FRAMES_PER_SEC: 10,
+    RATE_LIMIT_HTTP_WRITES_PER_MIN: 120,
+    RATE_LIMIT_TYPING_STARTS_PER_MIN: 60,
+    WS_MAX_BUFFERED_BYTES: 1024 * 1024,
+  });
+  expect(parseConfig({ RATE_LIMIT_HTTP_MESSAGES_PER_MIN: '5', RATE_LIMIT_WS_FRAMES_PER_SEC: '2' })).toMatchObject({
+    RATE_LIMIT_HTTP_MESSAGES_PER_MIN: 5,
+    RATE_LIMIT_WS_FRAMES_PER_SEC: 2,
+  });
+  expect(() => parseConfig({ RATE_LIMIT_WS_FRAMES_PER_SEC: '0' })).toThrow(/RATE_LIMIT_WS_FRAMES_PER_SEC/);
+});
+
+it('takes the allowed browser origins as a comma-separated list of origins', () => {
+  expect(parseConfig({}).CORS_ORIGINS).toEqual([]);
+  expect(parseConfig({ CORS_ORIGINS: 'https://chat.example.com, http://localhost:5173' }).CORS_ORIGINS).toEqual([
+    'https://chat.example.com',
+    'http://localhost:5173',
+  ]);
+  expect(() => parseConfig({ CORS_ORIGINS: 'https://chat.example.com/app' })).toThrow(/CORS_ORIGINS: each entry must be an origin/);
+});
+
+it('leaves offline delivery without a webhook by default, and takes only an http(s) one', () => {
+  const defaults = parseConfig({});
+  expect(defaults.DELIVERY_WEBHOOK_URL).toBeUndefined();
+  expect([defaults.DELIVERY_RETRY_LIMIT, defaults.DELIVERY_RETRY_DELAY_SECONDS]).toEqual([5, 10]);
+  expect(parseConfig({ DELIVERY_WEBHOOK_URL: 'https://push.example.com/hook' }).DELIVERY_WEBHOOK_URL).toBe('https://push.example.com/hook');
+  expect(() => parseConfig({ DELIVERY_WEBHOOK_URL: 'ftp://push.example.com/hook' })).toThrow(/DELIVERY_WEBHOOK_URL: must start with http:\/\/ or https:\/\//);
+  expect(() => parseConfig({ DELIVERY_RETRY_DELAY_SECONDS: '0' })).toThrow(/DELIVERY_RETRY_DELAY_SECONDS/);
+});

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  BACKWARDS,
   END,
   EventStoreDBClient,
   START,
@@ -131,6 +132,28 @@ export async function openEsdbEventStore(connectionString: string): Promise<Even
         if (scannedTo.size > REMEMBERED_SCANS) scannedTo.delete(scannedTo.keys().next().value!);
       }
       return found;
+    },
+
+    async head() {
+      // Newest first; system events ($stats, …) are skipped, as readAll skips them. Leaving the loop ends the read.
+      for await (const { event } of client.readAll({ direction: BACKWARDS, fromPosition: END })) {
+        if (!event || isSystemEvent(event)) continue;
+        const { position } = toRecordedEvent(event);
+        return { position, recordedAt: event.created };
+      }
+      return null;
+    },
+
+    // EventStoreDB keeps no count of $all: this reads every event after `after`, so it takes as long as the backlog.
+    async countAfter(after) {
+      let count = 0;
+      for await (const { event } of client.readAll({ fromPosition: after === null ? START : toEsdbPosition(after) })) {
+        if (!event || isSystemEvent(event) || !event.position) continue;
+        // fromPosition is inclusive: the read starts with the event at `after`.
+        if (after !== null && encodePosition(event.position.commit, event.position.prepare) <= after) continue;
+        count += 1;
+      }
+      return count;
     },
 
     onAppended(listener) {

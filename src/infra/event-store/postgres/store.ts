@@ -76,16 +76,29 @@ export function postgresEventStore(db: Kysely<any>, notifier: AppendNotifier, cl
     },
 
     async readAll(after, maxCount) {
-      // Only transactions older than every still-running one are read: a transaction holding a smaller id may still
-      // commit, and once a checkpoint has moved past its id its events would never be read.
-      const visible = sql`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
-      const afterCheckpoint = after === null ? sql`true` : afterPosition(after);
       const { rows } = await sql<EventRow>`
         select ${eventColumns} from mirror_events
-        where ${visible} and ${afterCheckpoint}
+        where ${visible} and ${after === null ? sql`true` : afterPosition(after)}
         order by mirror_events.transaction_id, mirror_events.global_seq
         limit ${maxCount}`.execute(db);
       return rows.map(toRecordedEvent);
+    },
+
+    async head() {
+      const { rows } = await sql<Pick<EventRow, 'transaction_id' | 'global_seq' | 'recorded_at'>>`
+        select transaction_id::text as transaction_id, global_seq::text as global_seq, recorded_at from mirror_events
+        where ${visible}
+        order by mirror_events.transaction_id desc, mirror_events.global_seq desc
+        limit 1`.execute(db);
+      const row = rows[0];
+      return row ? { position: encodePosition(row.transaction_id, row.global_seq), recordedAt: row.recorded_at } : null;
+    },
+
+    async countAfter(after) {
+      const { rows } = await sql<{ count: string }>`
+        select count(*)::text as count from mirror_events
+        where ${visible} and ${after === null ? sql`true` : afterPosition(after)}`.execute(db);
+      return Number(rows[0]!.count);
     },
 
     onAppended: (listener) => notifier.listen(listener),
@@ -127,6 +140,12 @@ function appendStatement(streamId: string, events: readonly NewEvent[], expected
     select last.revision::text as previous, appended.transaction_id, appended.global_seq${signal ? sql`, ${signal}` : sql``}
     from last left join appended on true`;
 }
+
+/**
+ * What readers see of the log: only transactions older than every still-running one, since a transaction holding a
+ * smaller id may still commit, and once a checkpoint has moved past its id its events would never be read.
+ */
+const visible = sql`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
 
 function afterPosition(after: string) {
   const [transactionId, globalSeq] = decodePosition(after);

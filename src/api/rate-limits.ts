@@ -1,0 +1,73 @@
+/**
+ * The guide's rate limits, per user and shared by every server process (the limiter's state lives in Redis when
+ * there is one). Over HTTP a request counts against the limit its route names (`config.rateLimit`: sends and typing
+ * starts), and any other write by a signed-in user against `httpWrites`; reads and sign-in count against none. Over
+ * WebSocket every frame counts against `wsFrames`, and a typing start also against `typingStarts`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { DomainError } from '../domain/errors.js';
+import type { RateDecision, RateLimiter, RateRule } from '../infra/rate-limits/port.js';
+
+export type LimitName = 'httpMessages' | 'httpWrites' | 'wsFrames' | 'typingStarts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The limit a request to this route counts against, when not the general one for writes. */
+    rateLimit?: LimitName;
+  }
+}
+
+const refusals: Record<LimitName, string> = {
+  httpMessages: 'Too many messages. Please wait before sending more.',
+  httpWrites: 'Too many requests. Please wait before trying again.',
+  wsFrames: 'Too many frames. Please slow down.',
+  typingStarts: 'Too many typing signals. Please wait before sending more.',
+};
+
+export interface LimitDecision extends RateDecision {
+  limit: number;
+}
+
+export function createRateLimits(limiter: RateLimiter, rules: Record<LimitName, RateRule>) {
+  return {
+    /** Counts one action of the user against the limit, unless it is refused. */
+    async take(name: LimitName, userId: number): Promise<LimitDecision> {
+      const rule = rules[name];
+      return { ...(await limiter.take(`${name}:${userId}`, rule)), limit: rule.limit };
+    },
+
+    /** The guide's RATE_LIMITED, `details.retryAfter` in whole seconds. */
+    refusal(name: LimitName, decision: LimitDecision): DomainError {
+      return new DomainError('RATE_LIMITED', refusals[name], { retryAfter: wholeSeconds(decision.retryAfterMs) });
+    },
+  };
+}
+
+export type RateLimits = ReturnType<typeof createRateLimits>;
+
+/** Rounded up, and at least 1: waiting the seconds said is always enough. */
+const wholeSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+const reads = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Counts each limited request before its handler runs (after authentication), and says where the user stands in the
+ * `X-RateLimit-Limit`, `-Remaining` and `-Reset` (seconds until the whole limit is back) headers; a refusal also
+ * carries `Retry-After`, in seconds, as `details.retryAfter` does.
+ */
+export function httpRateLimits(app: FastifyInstance, limits: RateLimits): void {
+  app.addHook('preHandler', async (request, reply) => {
+    // Routes without authentication leave `user` undefined.
+    if (!request.user || reads.has(request.method)) return;
+    const name = request.routeOptions.config.rateLimit ?? 'httpWrites';
+    const decision = await limits.take(name, request.user.id);
+    void reply.headers({
+      'x-ratelimit-limit': decision.limit,
+      'x-ratelimit-remaining': decision.remaining,
+      'x-ratelimit-reset': Math.ceil(decision.resetMs / 1000),
+    });
+    if (decision.allowed) return;
+    void reply.header('retry-after', wholeSeconds(decision.retryAfterMs));
+    throw limits.refusal(name, decision);
+  });
+}
