@@ -9,6 +9,9 @@ const fullOnly = '**/*.full.test.ts';
 export default defineConfig({
   test: {
     testTimeout: 30_000,
+    // Most files wait on servers, databases and child processes rather than compute: more files than cores run at
+    // once (vitest's default on two cores is one at a time).
+    maxWorkers: 3,
     hookTimeout: 60_000,
     globalSetup: ['test/support/global-setup.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],

@@ -205,30 +205,47 @@ export interface RebuildResult {
   position: string | null;
 }
 
-/** Rebuilds the projections of `rebuildSet(projection)` and swaps their tables in. */
-export async function rebuild(deps: RebuildDeps, options: ReplayOptions & { projection?: string; restart?: boolean } = {}): Promise<RebuildResult> {
-  const set = rebuildSet(options.projection);
-  const tables = tablesOf(set);
+/**
+ * Replays the log into a shadow of `set`'s tables; then, with the live projector standing still, `finish` brings the
+ * shadow to the end and does what the command is for. The shadow's leftovers are dropped afterwards.
+ */
+async function withCaughtUpShadow<T>(
+  deps: RebuildDeps,
+  set: Projection[],
+  options: ReplayOptions & { restart?: boolean },
+  finish: (batches: BatchProjector, progress: ReplayProgress) => Promise<T>,
+): Promise<T> {
   return exclusively(deps.lock, async () => {
     const batches = await shadowFor(deps, set, options);
     const progress = { done: 0, total: 0 };
     await replay(deps.eventStore, batches, options, progress);
     const takeover = await takeOverProjection(deps.bus, deps.lock);
-    let position: string | null;
+    let result: T;
     try {
-      // The live projector stands still now: what it has not projected, the shadow has or gets now.
-      position = await replay(deps.eventStore, batches, options, progress);
-      await dropShreddedGroups(deps, shadowDb(deps.db), tables);
-      await carryOverBookkeeping(deps.db, set);
-      await swapShadow(deps.db, [...tables, ...BOOKKEEPING]);
+      result = await finish(batches, progress);
     } finally {
       await takeover.release();
     }
     await dropShadow(deps.db);
-    // Waiters for a write's position hear at once that the read models have it.
-    await deps.bus.publish(CHECKPOINT_CHANNEL, await projectedPosition(deps.db)).catch(() => {});
+    return result;
+  });
+}
+
+/** Rebuilds the projections of `rebuildSet(projection)` and swaps their tables in. */
+export async function rebuild(deps: RebuildDeps, options: ReplayOptions & { projection?: string; restart?: boolean } = {}): Promise<RebuildResult> {
+  const set = rebuildSet(options.projection);
+  const tables = tablesOf(set);
+  const result = await withCaughtUpShadow(deps, set, options, async (batches, progress) => {
+    // What the live projector has not projected, the shadow has or gets now.
+    const position = await replay(deps.eventStore, batches, options, progress);
+    await dropShreddedGroups(deps, shadowDb(deps.db), tables);
+    await carryOverBookkeeping(deps.db, set);
+    await swapShadow(deps.db, [...tables, ...BOOKKEEPING]);
     return { projections: set.map((p) => p.name), tables, events: progress.done, position };
   });
+  // Waiters for a write's position hear at once that the read models have it.
+  await deps.bus.publish(CHECKPOINT_CHANNEL, await projectedPosition(deps.db)).catch(() => {});
+  return result;
 }
 
 /**
@@ -262,28 +279,17 @@ export interface VerifyResult {
 export async function verify(deps: RebuildDeps, options: ReplayOptions = {}): Promise<VerifyResult> {
   const set = rebuildSet();
   const tables = tablesOf(set);
-  return exclusively(deps.lock, async () => {
-    const batches = await shadowFor(deps, set, options);
-    const progress = { done: 0, total: 0 };
-    await replay(deps.eventStore, batches, options, progress);
-    const takeover = await takeOverProjection(deps.bus, deps.lock);
-    let result: VerifyResult;
-    try {
-      const position = (await deps.eventStore.head())?.position ?? null;
-      const until = position ?? '';
-      await replay(deps.eventStore, batches, options, progress, until);
-      // This process is the projector for now: what it projects into the live tables is broadcast as usual.
-      const publisher = broadcastPublisher(deps.bus, deps.crypto, deps.logger);
-      const live = await batchProjector({ db: deps.db as ReadDb, projections: set, ctx: { crypto: deps.crypto } }, publisher.publish);
-      await replay(deps.eventStore, live, { ...options, onProgress: undefined }, { done: 0, total: 0 }, until);
-      await publisher.flushed();
-      await dropShreddedGroups(deps, shadowDb(deps.db), tables);
-      const compared = [...tables.map((table) => ({ table })), { table: 'mirror_projection_stream_revisions', projections: set.map((p) => p.name) }];
-      result = { position, tables: await compareWithShadow(deps.db, deps.crypto, compared) };
-    } finally {
-      await takeover.release();
-    }
-    await dropShadow(deps.db);
-    return result;
+  return withCaughtUpShadow(deps, set, options, async (batches, progress) => {
+    const position = (await deps.eventStore.head())?.position ?? null;
+    const until = position ?? '';
+    await replay(deps.eventStore, batches, options, progress, until);
+    // This process is the projector for now: what it projects into the live tables is broadcast as usual.
+    const publisher = broadcastPublisher(deps.bus, deps.crypto, deps.logger);
+    const live = await batchProjector({ db: deps.db as ReadDb, projections: set, ctx: { crypto: deps.crypto } }, publisher.publish);
+    await replay(deps.eventStore, live, { ...options, onProgress: undefined }, { done: 0, total: 0 }, until);
+    await publisher.flushed();
+    await dropShreddedGroups(deps, shadowDb(deps.db), tables);
+    const compared = [...tables.map((table) => ({ table })), { table: 'mirror_projection_stream_revisions', projections: set.map((p) => p.name) }];
+    return { position, tables: await compareWithShadow(deps.db, deps.crypto, compared) };
   });
 }

@@ -2,30 +2,22 @@
  * Two server processes on the same backends count a user's actions together, through Redis: a user cannot double
  * their limit by spreading requests or sockets over processes.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ChatSocket, RestClient, groupWith, registerUser } from '../support/client.js';
-import { freshBackends, startTestServer, type TestBackends, type TestServer } from '../support/server.js';
-import { spawnServer, type ServerProcess } from '../support/server-process.js';
+import type { TestServer } from '../support/server.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { useTwoServers } from '../support/two-servers.js';
 
-let backends: TestBackends;
 let first: ServerProcess;
 let second: TestServer;
-const sockets: ChatSocket[] = [];
-
-beforeAll(async () => {
-  backends = await freshBackends();
-  delete backends.env.RATE_LIMIT_WS_FRAMES_PER_SEC;
-  // One message comes back every 15 s: none does while the test runs.
-  backends.env.RATE_LIMIT_HTTP_MESSAGES_PER_MIN = '4';
-  first = await spawnServer(backends.env);
-  second = await startTestServer({ backends });
-});
-afterAll(async () => {
-  sockets.forEach((s) => s.close());
-  await first?.kill();
-  await second?.stop();
-  await backends?.drop();
-});
+const sockets = useTwoServers(
+  (servers) => ({ first, second } = servers),
+  (env) => {
+    delete env.RATE_LIMIT_WS_FRAMES_PER_SEC;
+    // One message comes back every 15 s: none does while the test runs.
+    env.RATE_LIMIT_HTTP_MESSAGES_PER_MIN = '4';
+  },
+);
 
 it('counts HTTP messages of one user across processes', async () => {
   const alice = await registerUser(first.url, 'alice');

@@ -2,28 +2,15 @@
  * Growing past one process: two servers on the same backends serve one conversation. Broadcasts cross processes
  * through Redis, exactly one process projects, and when it dies the other takes over.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ChatSocket, groupWith, registerUser } from '../support/client.js';
-import { freshBackends, startTestServer, type TestBackends, type TestServer } from '../support/server.js';
-import { spawnServer, type ServerProcess } from '../support/server-process.js';
+import type { TestServer } from '../support/server.js';
+import type { ServerProcess } from '../support/server-process.js';
+import { useTwoServers } from '../support/two-servers.js';
 
-let backends: TestBackends;
 let first: ServerProcess;
 let second: TestServer;
-const sockets: ChatSocket[] = [];
-
-beforeAll(async () => {
-  backends = await freshBackends();
-  // Started first, the child process takes the projector lock.
-  first = await spawnServer(backends.env);
-  second = await startTestServer({ backends });
-});
-afterAll(async () => {
-  sockets.forEach((s) => s.close());
-  await first?.kill();
-  await second?.stop();
-  await backends?.drop();
-});
+const sockets = useTwoServers((servers) => ({ first, second } = servers));
 
 it('delivers across processes, and keeps projecting after the projecting process is killed', async () => {
   const alice = await registerUser(first.url, 'alice');

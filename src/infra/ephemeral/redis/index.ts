@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { connectRedis } from '../../redis/connect.js';
 import type { ConnectionRef, EphemeralStore, PresenceStatus, UserPresence } from '../port.js';
 
 /**
@@ -125,15 +125,10 @@ const toPresence = ([userId, status, lastSeen, changedAt]: ViewReply): UserPrese
 export async function openRedisEphemeralStore(url: string, options: { prefix?: string } = {}): Promise<EphemeralStore> {
   const prefix = options.prefix ?? 'mirror:';
   // Commands issued in one tick (typing ends of a burst of sends, presence of many sockets) leave in one write.
-  const redis = new Redis(url, { lazyConnect: true, enableAutoPipelining: true });
-  // Connection errors are retried by ioredis and surface as rejected commands; unheard, the event would be noise.
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw error;
-  }
+  // No offline queue and no retries: while Redis is away a typing or presence command fails at once, instead of
+  // holding up the send it follows, or the projector's batch asking who is connected, until Redis is back; replayed
+  // later it would describe a moment already past anyway. ioredis keeps reconnecting in the background.
+  const redis = await connectRedis(url, { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   for (const [name, body] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua: PRELUDE + body });
   // defineCommand adds methods ioredis cannot type; EVALSHA with a fallback to EVAL, keys counted first.
   const run = (name: ScriptName, keys: string[], args: Array<string | number>) =>

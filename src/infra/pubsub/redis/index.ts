@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { connectRedis } from '../../redis/connect.js';
+import type { Redis } from 'ioredis';
 import type { PubSub } from '../port.js';
 
 type Handler = (message: string) => void;
@@ -18,18 +19,11 @@ export async function openRedisPubSub(url: string, options: { prefix?: string } 
   const prefix = options.prefix ?? 'mirror:';
   // Commands issued in one tick leave in one write, in call order still: a projected batch's publishes cost one
   // syscall rather than one each.
-  const publisher = new Redis(url, { lazyConnect: true, enableAutoPipelining: true });
-  const subscriber = new Redis(url, { lazyConnect: true, autoResubscribe: true });
-  // Connection errors are retried by ioredis and surface as rejected commands; unheard, the event would be noise.
-  publisher.on('error', () => {});
-  subscriber.on('error', () => {});
-  try {
-    await Promise.all([publisher.connect(), subscriber.connect()]);
-  } catch (error) {
+  const publisher = await connectRedis(url, { enableAutoPipelining: true });
+  const subscriber = await connectRedis(url, { autoResubscribe: true }).catch((error: unknown) => {
     publisher.disconnect();
-    subscriber.disconnect();
     throw error;
-  }
+  });
 
   const channels = new Map<string, Channel>();
   subscriber.on('message', (key: string, message: string) => {

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { connectRedis } from '../../redis/connect.js';
 import type { RateDecision, RateLimiter } from '../port.js';
 
 /**
@@ -42,14 +42,7 @@ export async function openRedisRateLimiter(url: string, options: RedisRateLimite
   const { fallback, logger } = options;
   // No offline queue and no retries: while Redis is away a check fails at once and the fallback answers, instead of
   // waiting for a reconnect. ioredis keeps reconnecting in the background.
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: COMMAND_TIMEOUT_MS });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw error;
-  }
+  const redis = await connectRedis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: COMMAND_TIMEOUT_MS });
   redis.defineCommand('gcra', { numberOfKeys: 1, lua: GCRA });
   const gcra = (redis as unknown as { gcra(key: string, limit: number, periodMs: number): Promise<[number, number, string, string]> }).gcra.bind(redis);
   let down = false;
