@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Commands } from '../commands/index.js';
 import type { ReadContext } from '../projections/queries/context.js';
 import type { ProjectionWaiter } from '../projections/waiter.js';
+import type { EventStore } from '../infra/event-store/port.js';
 import type { PubSub } from '../infra/pubsub/port.js';
 import type { TokenService } from './auth/tokens.js';
 import type { Delivery } from './delivery.js';
@@ -13,6 +14,8 @@ import type { Typing } from './typing.js';
 export interface ApiDeps {
   commands: Commands;
   read: ReadContext;
+  /** Read for what a resuming socket missed (ws/resume.ts). */
+  eventStore: Pick<EventStore, 'readStream'>;
   waiter: ProjectionWaiter;
   tokens: TokenService;
   bus: PubSub;
@@ -31,4 +34,6 @@ export interface ApiDeps {
   rateLimits: RateLimits;
   /** A socket whose frames not yet sent pass this many bytes is closed as too slow. */
   wsMaxBufferedBytes: number;
+  /** A socket resuming with more missed message events than this is told to resync over REST instead. */
+  wsResumeMaxEvents: number;
 }

@@ -221,6 +221,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     const app = await buildApp({
       commands,
       read: { db: readDb, crypto },
+      eventStore,
       waiter,
       tokens,
       bus,
@@ -231,6 +232,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       allowedOrigins: config.CORS_ORIGINS,
       rateLimits,
       wsMaxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      wsResumeMaxEvents: config.WS_RESUME_MAX_EVENTS,
       delivery,
       readiness: async () => ({
         readModels: await sql`select 1`.execute(readDb).then(() => true, () => false),

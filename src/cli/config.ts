@@ -68,6 +68,8 @@ export const configSchema = z.object({
   RATE_LIMIT_TYPING_STARTS_PER_MIN: z.coerce.number().int().positive().default(60),
   /** A socket whose frames not yet sent pass this many bytes is too slow to keep up, and is closed (4008). */
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(64 * 1024).default(1024 * 1024),
+  /** A socket rejoining with `lastMessageId` is sent at most this many missed messages, edits and deletes; past it, resync. */
+  WS_RESUME_MAX_EVENTS: z.coerce.number().int().positive().default(500),
 });
 
 export type Config = z.output<typeof configSchema>;

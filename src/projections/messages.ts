@@ -1,12 +1,27 @@
 /** Messages of every group, stored sealed, and the chat frames members see when they change. */
-import type { Broadcast } from './broadcasts.js';
+import type { MessageDeleted, MessageEdited } from '../domain/messages.js';
+import type { Broadcast, GroupFrame } from './broadcasts.js';
 import type { ProjectedSend, Projection, ProjectionContext } from './projector.js';
-import { openMessageBody, sealMessageBody } from './queries/chat-message.js';
+import { openMessageBody, sealMessageBody, type ChatMessage } from './queries/chat-message.js';
 import { newChatMessages } from './queries/message-details.js';
 import type { ReadTransaction } from './schema.js';
 
 /** Rows per INSERT: a statement stays a few MB even when every message is as long as the guide allows. */
 const INSERT_CHUNK = 100;
+
+// The frames of a message's life, the same whether the projector sends them live or a resuming socket gets them
+// again (queries/resume.ts).
+export const messageFrame = (message: ChatMessage): GroupFrame => ({ type: 'chat:message', payload: { message, groupId: message.groupId } });
+
+export const editedFrame = ({ messageId, groupId, content, editedAt, editedBy }: MessageEdited['data']): GroupFrame => ({
+  type: 'chat:message_edited',
+  payload: { messageId, groupId, content, editedAt, editedBy },
+});
+
+export const deletedFrame = ({ messageId, groupId, deletedBy }: MessageDeleted['data']): GroupFrame => ({
+  type: 'chat:message_deleted',
+  payload: { messageId, groupId, deletedBy },
+});
 
 export const messagesProjection: Projection = {
   name: 'messages',
@@ -44,8 +59,7 @@ export const messagesProjection: Projection = {
           })
           .where('id', '=', e.messageId)
           .execute();
-        const payload = { messageId: e.messageId, groupId: e.groupId, content: e.content, editedAt: e.editedAt, editedBy: e.editedBy };
-        return [{ kind: 'group', groupId: e.groupId, frame: { type: 'chat:message_edited', payload } }];
+        return [{ kind: 'group', groupId: e.groupId, frame: editedFrame(e) }];
       }
       case 'MessageDeleted': {
         const d = event.data;
@@ -74,8 +88,7 @@ export const messagesProjection: Projection = {
             .where('id', '=', deleting.thread_root_id)
             .execute();
         }
-        const payload = { messageId: d.messageId, groupId: d.groupId, deletedBy: d.deletedBy };
-        return [{ kind: 'group', groupId: d.groupId, frame: { type: 'chat:message_deleted', payload } }];
+        return [{ kind: 'group', groupId: d.groupId, frame: deletedFrame(d) }];
       }
       default:
         return [];
@@ -131,5 +144,5 @@ async function storeSends(trx: ReadTransaction, sends: ProjectedSend[], { crypto
   }
 
   const messages = await newChatMessages(trx, crypto, fresh.map(({ m }) => m));
-  return messages.map((message) => ({ kind: 'group', groupId: message.groupId, frame: { type: 'chat:message', payload: { message, groupId: message.groupId } } }));
+  return messages.map((message) => ({ kind: 'group', groupId: message.groupId, frame: messageFrame(message) }));
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryRateLimiter } from '../../src/infra/rate-limits/memory/index.js';
 import { openRedisRateLimiter } from '../../src/infra/rate-limits/redis/index.js';
 import { REDIS_URL, dropRedisPrefix } from '../support/backends.js';
+import { tcpProxy } from '../support/tcp-proxy.js';
 import { rateLimiterContract } from './rate-limits.contract.js';
 
 const silent = { warn: () => {}, info: () => {} };
@@ -16,39 +16,10 @@ const prefix = `test-${randomUUID()}:`;
 rateLimiterContract('redis', { open: () => openRedisRateLimiter(REDIS_URL, { prefix, fallback: createMemoryRateLimiter(), logger: silent }) });
 afterAll(() => dropRedisPrefix(prefix));
 
-/** A TCP proxy to Redis that the test can cut and restore on the same port: Redis going away, as one process sees it. */
-async function redisProxy() {
-  const target = new URL(REDIS_URL);
-  const sockets = new Set<Socket>();
-  let server: Server;
-  const listen = (port: number) =>
-    new Promise<number>((resolve) => {
-      server = createServer((client) => {
-        const upstream = connect(Number(target.port || 6379), target.hostname);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('error', () => {});
-          s.on('close', () => (sockets.delete(s), client.destroy(), upstream.destroy()));
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-    });
-  const port = await listen(0);
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async cut() {
-      const closed = new Promise((resolve) => server.close(resolve));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-    restore: () => listen(port),
-  };
-}
-
 describe('the Redis rate limiter while Redis is away', () => {
   it('answers from the per-process fallback, warns once, and shares limits again once Redis is back', async () => {
-    const proxy = await redisProxy();
+    // Redis going away, as one process sees it.
+    const proxy = await tcpProxy(REDIS_URL);
     const warnings: string[] = [];
     const infos: string[] = [];
     const logger = { warn: (_: unknown, message: string) => warnings.push(message), info: (_: unknown, message: string) => infos.push(message) };

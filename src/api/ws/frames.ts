@@ -1,6 +1,6 @@
 /** Client → server frames of the guide's "WebSocket Protocol" section, one schema each. */
 import { z } from 'zod';
-import { groupIdSchema, sendMessageFields } from '../schemas/messages.js';
+import { groupIdSchema, messageIdSchema, sendMessageFields } from '../schemas/messages.js';
 import { presenceFields } from '../schemas/presence.js';
 import { markReadFields } from '../schemas/reads.js';
 
@@ -9,7 +9,12 @@ const groupOnly = z.strictObject({ groupId: groupIdSchema });
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ping'), payload: z.unknown().optional(), requestId: requestId.optional() }),
-  z.strictObject({ type: z.literal('chat:join_group'), payload: groupOnly, requestId: requestId.optional() }),
+  // `lastMessageId`: the newest message the client has; what it missed after it is replayed (ws/resume.ts).
+  z.strictObject({
+    type: z.literal('chat:join_group'),
+    payload: z.strictObject({ groupId: groupIdSchema, lastMessageId: messageIdSchema.optional() }),
+    requestId: requestId.optional(),
+  }),
   z.strictObject({ type: z.literal('chat:leave_group'), payload: groupOnly, requestId: requestId.optional() }),
   z.strictObject({
     type: z.literal('chat:send_message'),

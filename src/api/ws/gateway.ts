@@ -22,6 +22,7 @@ import { markRead } from '../routes/reads.js';
 import { sendMessage } from '../routes/send-message.js';
 import { parseInput } from '../validation.js';
 import { clientFrameSchema, knownFrameTypes, requestIdOf, type ClientFrame } from './frames.js';
+import { holdLive, passes, replayMissed } from './resume.js';
 import { Rooms, type ChatClient } from './rooms.js';
 
 export const CLOSE_GOING_AWAY = 1001;
@@ -63,6 +64,7 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
           const shared = sameForEveryone(broadcast.frame) ? JSON.stringify(broadcast.frame) : null;
           for (const client of rooms.membersOf(broadcast.groupId)) {
             if (client.userId === broadcast.excludeUserId) continue;
+            if (!passes(client.resumes.get(broadcast.groupId), broadcast.frame)) continue;
             client.send(shared ?? JSON.stringify(forRecipient(broadcast.frame, client.userId)));
           }
         } else if (broadcast.kind === 'user') {
@@ -107,7 +109,7 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
       (user): AuthUser | undefined => {
         // Closed while the token was checked: its close handler has run, so nothing registered now would be undone.
         if (socket.readyState !== socket.OPEN) return undefined;
-        client = { userId: user.id, joined: new Set(), send: (frame) => sendOrDrop(socket, frame, user.id) };
+        client = { userId: user.id, joined: new Set(), resumes: new Map(), send: (frame) => sendOrDrop(socket, frame, user.id) };
         rooms.connect(client);
         connectionId = deps.presence.connected(user.id);
         armExpiry(user.exp);
@@ -202,14 +204,18 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
         client.send(JSON.stringify({ type: 'pong', payload: { timestamp: Date.now() }, ...(frame.requestId ? { requestId: frame.requestId } : {}) }));
         return;
       case 'chat:join_group': {
-        const { groupId } = frame.payload;
+        const { groupId, lastMessageId } = frame.payload;
         await requireMember(deps.read, groupId, user.id);
+        const gate = lastMessageId === undefined ? undefined : holdLive(client, groupId);
         rooms.join(client, groupId);
-        // A removal broadcast may have passed between the check and the join: look once more, now that we listen.
-        await requireMember(deps.read, groupId, user.id).catch((error: unknown) => {
+        try {
+          // A removal broadcast may have passed between the check and the join: look once more, now that we listen.
+          await requireMember(deps.read, groupId, user.id);
+          if (gate) await replayMissed(deps, client, gate, groupId, lastMessageId!, frame.requestId);
+        } catch (error) {
           rooms.leave(client, groupId);
           throw error;
-        });
+        }
         return;
       }
       case 'chat:leave_group':

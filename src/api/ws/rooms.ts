@@ -1,7 +1,11 @@
 /** This process's sockets, by the groups they joined and by user, so broadcasts reach only local members. */
+import type { ResumeGate } from './resume.js';
+
 export interface ChatClient {
   userId: number;
   joined: Set<string>;
+  /** Groups this socket rejoined with `lastMessageId`: how their live frames pass it (resume.ts). */
+  resumes: Map<string, ResumeGate>;
   send(frame: string): void;
 }
 
@@ -25,6 +29,7 @@ export class Rooms {
 
   leave(client: ChatClient, groupId: string): void {
     client.joined.delete(groupId);
+    client.resumes.delete(groupId);
     remove(this.byGroup, groupId, client);
   }
 
