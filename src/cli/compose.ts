@@ -42,11 +42,12 @@ import { openMysqlDb } from '../infra/sql/mysql/index.js';
 import { openPgliteDb } from '../infra/sql/pglite/index.js';
 import { openPostgresDb } from '../infra/sql/postgres/index.js';
 import { migrateReadModels } from '../projections/migrations.js';
-import { startProjector } from '../projections/projector.js';
+import { startProjector, type Projector } from '../projections/projector.js';
 import { createProjectionWaiter } from '../projections/waiter.js';
 import type { Config } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { loadMasterKey } from './master-key.js';
+import { canProjectInThread, startProjectorThread } from './projector-thread/index.js';
 import { timeOrderedId } from '../infra/time-ordered-id.js';
 
 export interface Backends {
@@ -146,6 +147,11 @@ export interface ServerOptions {
   typingMs?: number;
   /** How long after their last connection closes a user goes offline: 10 s unless a test shortens it. */
   presenceGraceMs?: number;
+  /**
+   * Whether the projector may run in a thread of its own when every backend is a server (projector-thread/): yes,
+   * but for tests that run the server inside their test runner, which cannot load the thread's TypeScript.
+   */
+  projectorThread?: boolean;
 }
 
 export interface RunningServer {
@@ -186,8 +192,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       crypto.forget(scope);
       logger.debug({ scope }, 'keys changed elsewhere; reading them again');
     });
-    const connected = connectedAmong(backends.ephemeral, logger);
-    const projector = startProjector({ db: readDb, eventStore, crypto, bus, lock, logger, connected });
+    const projector: Projector =
+      options.projectorThread !== false && canProjectInThread(config)
+        ? startProjectorThread(config, logger)
+        : startProjector({ db: readDb, eventStore, crypto, bus, lock, logger, connected: connectedAmong(backends.ephemeral, logger) });
     const webhookUrl = config.DELIVERY_WEBHOOK_URL;
     const delivery = await startDelivery({
       read: { db: readDb, crypto },

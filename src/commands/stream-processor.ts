@@ -1,8 +1,10 @@
 /**
  * Runs the commands of one stream in order. Commands that queue up while a write is in flight are decided together,
- * each against the state the previous ones left, and their events go to the store in one append. Another process
- * appending first shows up as a revision conflict: the batch is decided again on the reloaded state. Every event
- * appended links to the one before it in its stream (infra/event-store/hash-chain.ts).
+ * each against the state the previous ones left, and their events go to the store in one append. A stream's state
+ * stays cached between batches, and its tail is read before deciding only when the store has told of an append this
+ * cache has not seen (another process's, usually); an append the notice has not yet reached shows up as a revision
+ * conflict, and the batch is decided again on the reloaded state. Every event appended links to the one before it in
+ * its stream (infra/event-store/hash-chain.ts).
  */
 import { DomainError } from '../domain/errors.js';
 import { WrongExpectedRevisionError, type EventStore, type ExpectedRevision } from '../infra/event-store/port.js';
@@ -44,7 +46,12 @@ interface Loaded<S> {
   revision: ExpectedRevision;
   /** The hash-chain link of the stream's last event (hash-chain.ts). */
   link: string;
+  /** While an append of this processor is in flight: the revision it will reach, whose notice may come before its answer. */
+  appending?: number;
 }
+
+const revisionNumber = (revision: ExpectedRevision) => (typeof revision === 'number' ? revision : -1);
+const hasEvents = (outcome: { events: unknown[] } | { error: unknown }) => 'events' in outcome && outcome.events.length > 0;
 
 const MAX_BATCH = 100;
 /** What a command on a crypto-shredded group answers (`mirror-chat keys shred`). */
@@ -56,11 +63,22 @@ export class StreamProcessor<S, C, E extends DomainEventShape> {
   private readonly queues = new Map<string, Pending<C, E>[]>();
   /** Most recently used last, so the first key is the one to evict. */
   private readonly cache = new Map<string, Loaded<S>>();
+  /** Cached streams the store has been appended to past their cached revision: their tails are read before deciding. */
+  private readonly behind = new Set<string>();
 
   constructor(
     private readonly deps: ProcessorDeps,
     private readonly decider: Decider<S, C, E>,
-  ) {}
+  ) {
+    deps.eventStore.onAppended((appended) => {
+      if (appended === null) {
+        for (const streamId of this.cache.keys()) this.behind.add(streamId);
+        return;
+      }
+      const cached = this.cache.get(appended.streamId);
+      if (cached && appended.revision > Math.max(revisionNumber(cached.revision), cached.appending ?? -1)) this.behind.add(appended.streamId);
+    });
+  }
 
   execute<A = undefined>(streamId: string, command: C, answerFrom?: (state: S, events: E[]) => A): Promise<Decided<E, A>> {
     return new Promise((resolve, reject) => {
@@ -88,15 +106,25 @@ export class StreamProcessor<S, C, E extends DomainEventShape> {
     for (let attempt = 0; ; attempt++) {
       let loaded: Loaded<S> | undefined;
       try {
-        loaded = await this.load(streamId);
-        const outcomes = batch.map((p) => this.decideOne(p, loaded!.state));
+        const cached = this.cache.get(streamId);
+        const trusted = cached !== undefined && !this.behind.has(streamId);
+        loaded = trusted ? cached : await this.catchUp(streamId, cached);
+        let outcomes = batch.map((p) => this.decideOne(p, loaded!.state));
+        // A batch that appends has its state vouched for by the append's revision check. One that appends nothing
+        // (refusals, repeats) rests on the cache alone, so the tail is read — and the batch decided again on whatever
+        // it held: deciding without events left the state untouched.
+        if (trusted && !outcomes.some(hasEvents) && (await this.readTail(streamId, loaded)) > 0) {
+          outcomes = batch.map((p) => this.decideOne(p, loaded!.state));
+        }
         const events = outcomes.flatMap((o) => ('events' in o ? o.events : []));
         let position: string | null = null;
         if (events.length > 0) {
           const sealed = await Promise.all(events.map((e) => sealEvent(this.deps.crypto, streamId, this.deps.newId(), e, {})));
           const linked = chain(loaded.link, sealed);
+          loaded.appending = revisionNumber(loaded.revision) + linked.events.length;
           const appended = await this.deps.eventStore.append(streamId, linked.events, loaded.revision);
           loaded.revision = appended.nextRevision;
+          loaded.appending = undefined;
           loaded.link = linked.last;
           position = appended.position;
         }
@@ -110,6 +138,7 @@ export class StreamProcessor<S, C, E extends DomainEventShape> {
       } catch (error) {
         // The cached state may already hold events that were never written: forget it.
         this.cache.delete(streamId);
+        this.behind.delete(streamId);
         if (error instanceof WrongExpectedRevisionError && attempt < MAX_CONFLICT_RETRIES) continue;
         const failure =
           error instanceof WrongExpectedRevisionError
@@ -133,20 +162,33 @@ export class StreamProcessor<S, C, E extends DomainEventShape> {
     }
   }
 
-  private async load(streamId: string): Promise<Loaded<S>> {
-    const loaded = this.cache.get(streamId) ?? { state: this.decider.initialState(streamId), revision: 'no_stream' as const, link: NO_LINK };
-    const from = loaded.revision === 'no_stream' ? 0 : (loaded.revision as number) + 1;
-    for (const recorded of await this.deps.eventStore.readStream(streamId, from)) {
+  /** The stream's state as of its last event: the cached one moved on by the tail, or one loaded from the start. */
+  private async catchUp(streamId: string, cached: Loaded<S> | undefined): Promise<Loaded<S>> {
+    const loaded = cached ?? { state: this.decider.initialState(streamId), revision: 'no_stream' as const, link: NO_LINK };
+    await this.readTail(streamId, loaded);
+    return loaded;
+  }
+
+  /** Applies the events after `loaded`'s revision to it; answers how many there were. */
+  private async readTail(streamId: string, loaded: Loaded<S>): Promise<number> {
+    // Before the read: a notice arriving while it runs may tell of an append the read does not see.
+    this.behind.delete(streamId);
+    const tail = await this.deps.eventStore.readStream(streamId, revisionNumber(loaded.revision) + 1);
+    for (const recorded of tail) {
       this.decider.evolve(loaded.state, await openEvent<E>(this.deps.crypto, recorded));
       loaded.revision = recorded.revision;
       loaded.link = linkOf(loaded.link, recorded);
     }
-    return loaded;
+    return tail.length;
   }
 
   private remember(streamId: string, loaded: Loaded<S>): void {
     this.cache.delete(streamId);
     this.cache.set(streamId, loaded);
-    if (this.cache.size > MAX_CACHED_STREAMS) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size > MAX_CACHED_STREAMS) {
+      const evicted = this.cache.keys().next().value!;
+      this.cache.delete(evicted);
+      this.behind.delete(evicted);
+    }
   }
 }

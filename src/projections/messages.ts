@@ -97,7 +97,7 @@ export const messagesProjection: Projection = {
 };
 
 /** Stores new messages (those not stored yet), counts replies on their thread roots, and tells each group. */
-async function storeSends(trx: ReadTransaction, sends: ProjectedSend[], { crypto }: ProjectionContext): Promise<Broadcast[]> {
+async function storeSends(trx: ReadTransaction, sends: ProjectedSend[], { crypto, usernames }: ProjectionContext): Promise<Broadcast[]> {
   const known = await trx
     .selectFrom('mirror_group_messages')
     .select('id')
@@ -143,6 +143,6 @@ async function storeSends(trx: ReadTransaction, sends: ProjectedSend[], { crypto
       .execute();
   }
 
-  const messages = await newChatMessages(trx, crypto, fresh.map(({ m }) => m));
+  const messages = await newChatMessages(trx, crypto, fresh.map(({ m }) => m), usernames);
   return messages.map((message) => ({ kind: 'group', groupId: message.groupId, frame: messageFrame(message) }));
 }

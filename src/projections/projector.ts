@@ -26,6 +26,7 @@ import { preferencesProjection } from './preferences.js';
 import { reactionsProjection } from './reactions.js';
 import { readsProjection } from './reads.js';
 import { searchProjection } from './search.js';
+import { recordStreamRevisions, trackStreamRevisions } from './stream-revisions.js';
 import type { ReadDb, ReadModels, ReadTransaction } from './schema.js';
 import { usersProjection } from './users.js';
 
@@ -62,7 +63,12 @@ export interface ProjectionContext {
   crypto: GroupEncryptionManager;
   /** Which of these users have a live connection now (delivery.ts); absent where nobody can be told (rebuilds). */
   connected?: (userIds: number[]) => Promise<Set<number>>;
+  /** Senders' names met so far, kept by the batch projector (usernames never change): a send's broadcast needs its sender's. */
+  usernames: Map<number, string>;
 }
+
+/** Usernames kept at most, by a batch projector: past it the memory starts again. */
+const REMEMBERED_USERNAMES = 10_000;
 
 export type ProjectedSend = ProjectedEvent & { event: MessageSent };
 
@@ -138,6 +144,12 @@ export interface Projector {
 /** The start of the log, as a checkpoint. */
 const START = '';
 const DEFAULT_BATCH_SIZE = 500;
+/**
+ * How long the projector lets events gather after a batch that was not full. A batch costs the read models a
+ * transaction of about ten statements however few events it holds; under load, waiting a few milliseconds turns many
+ * small batches into a few larger ones, and leaves the databases' cores to the rest of the server.
+ */
+const GATHER_MS = 5;
 const DEFAULT_RETRY_MS = 1500;
 
 export function startProjector(deps: ProjectorDeps): Projector {
@@ -285,7 +297,7 @@ async function applyRun(trx: ReadTransaction, projection: Projection, run: Proje
 export interface ProjectionTarget {
   db: ReadDb;
   projections: readonly Projection[];
-  ctx: ProjectionContext;
+  ctx: Omit<ProjectionContext, 'usernames'>;
 }
 
 export interface BatchProjector {
@@ -301,7 +313,8 @@ export interface BatchProjector {
 
 /** `committed` hears, after each commit, what to broadcast and the position the transaction reached. */
 export async function batchProjector(target: ProjectionTarget, committed: (broadcasts: Broadcast[], position: string) => void): Promise<BatchProjector> {
-  const { db, ctx } = target;
+  const { db } = target;
+  const ctx: ProjectionContext = { ...target.ctx, usernames: new Map() };
   let checkpoints = await loadCheckpoints(db, target.projections);
 
   const openAll = async (events: RecordedEvent[]) => {
@@ -332,6 +345,7 @@ export async function batchProjector(target: ProjectionTarget, committed: (broad
       const byPosition = new Map<string, string[]>();
       for (const [name, position] of behind) byPosition.set(position, [...(byPosition.get(position) ?? []), name]);
       for (const [from, names] of byPosition) await advanceCheckpoints(trx, names, from, last);
+      trackStreamRevisions(trx, target.projections.map((p) => p.name));
       const out: Broadcast[] = [];
       let index = 0;
       for (const run of runsOf(opened)) {
@@ -347,9 +361,11 @@ export async function batchProjector(target: ProjectionTarget, committed: (broad
         }
         index += run.length;
       }
+      await recordStreamRevisions(trx);
       return out;
     });
     checkpoints = new Map([...checkpoints].map(([name, position]) => [name, position < last ? last : position]));
+    if (ctx.usernames.size > REMEMBERED_USERNAMES) ctx.usernames.clear();
     committed(broadcasts, last);
   };
 
@@ -416,6 +432,7 @@ async function lead(deps: ProjectorDeps, lease: Lease, until: Promise<string>): 
     after: resumeAfter(batches.checkpoints()),
     batchSize,
     retryMs,
+    gatherMs: GATHER_MS,
     onBatch: async (events) => {
       if (!active) return;
       try {

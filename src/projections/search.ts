@@ -56,30 +56,25 @@ export const searchProjection: Projection = {
   },
 };
 
+/** Indexes the sends not indexed yet: one already there (a replay) is left as it is. */
 async function indexSends(trx: ReadTransaction, sends: ProjectedSend[], { crypto }: ProjectionContext) {
-  const known = await trx
-    .selectFrom('mirror_group_message_search')
-    .select('message_id')
-    .where('message_id', 'in', sends.map((s) => s.event.data.messageId))
-    .execute();
-  const indexed = new Set(known.map((r) => r.message_id));
   const rows = await Promise.all(
-    sends
-      .filter((s) => !indexed.has(s.event.data.messageId))
-      .map(async ({ event: { data: m }, revision }) => ({
-        message_id: m.messageId,
-        group_id: m.groupId,
-        seq: revision,
-        bucket: bucketOf(revision),
-        sender_user_id: m.senderUserId,
-        thread_root_id: m.threadRootId,
-        has_link: hasLink(m.content),
-        created_at: new Date(m.sentAt),
-        tokens: await tokensValue(trx, crypto, m.groupId, bucketOf(revision), m.content),
-      })),
+    sends.map(async ({ event: { data: m }, revision }) => ({
+      message_id: m.messageId,
+      group_id: m.groupId,
+      seq: revision,
+      bucket: bucketOf(revision),
+      sender_user_id: m.senderUserId,
+      thread_root_id: m.threadRootId,
+      has_link: hasLink(m.content),
+      created_at: new Date(m.sentAt),
+      tokens: await tokensValue(trx, crypto, m.groupId, bucketOf(revision), m.content),
+    })),
   );
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await trx.insertInto('mirror_group_message_search').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+    const insert = trx.insertInto('mirror_group_message_search').values(rows.slice(i, i + INSERT_CHUNK));
+    // A key that is there already changes nothing (not INSERT IGNORE, which would also pass bad values with a warning).
+    await (sqlFlavor(trx) === 'mysql' ? insert.onDuplicateKeyUpdate({ message_id: sql`message_id` }) : insert.onConflict((oc) => oc.doNothing())).execute();
   }
   return [];
 }

@@ -247,6 +247,20 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       }
     });
 
+    it('tells onAppended listeners which stream an append reached and its revision there', async () => {
+      const heard: unknown[] = [];
+      const off = store.onAppended((appended) => heard.push(appended));
+      try {
+        const stream = streamId('notice');
+        await store.append(stream, [newEvent(), newEvent()], 'no_stream');
+        await store.append(stream, [newEvent()], 1);
+        await vi.waitFor(() => expect(heard).toContainEqual({ streamId: stream, revision: 2 }), { timeout: 5000, interval: 10 });
+        expect(heard).toContainEqual({ streamId: stream, revision: 1 });
+      } finally {
+        off();
+      }
+    });
+
     it('subscribeToAll delivers every event of several streams once and in order, including later appends', async () => {
       const start = await checkpointNow(store);
       const [a, b, c] = [streamId('sub-a'), streamId('sub-b'), streamId('sub-c')];

@@ -79,7 +79,8 @@ export async function startTestServer(options: ServerOptions & { backends?: Test
       done();
     },
   });
-  const server = await startServer(config, createLogger(config.LOG_LEVEL, sink), options);
+  // In-process, the projector stays on this thread: vitest's TypeScript does not reach a worker thread.
+  const server = await startServer(config, createLogger(config.LOG_LEVEL, sink), { projectorThread: false, ...options });
   return {
     ...server,
     config,

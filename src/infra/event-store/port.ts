@@ -21,6 +21,12 @@ export interface RecordedEvent extends NewEvent {
   recordedAt: Date;
 }
 
+/** What an append notification may tell: the stream appended to and the revision of its last event now. */
+export interface StreamAppended {
+  streamId: string;
+  revision: number;
+}
+
 export type LogHead = Pick<RecordedEvent, 'position' | 'recordedAt'>;
 
 /** `no_stream`: the stream must not exist yet; a number: the revision of the stream's last event. */
@@ -55,7 +61,11 @@ export interface EventStore {
   head(): Promise<LogHead | null>;
   /** How many events of the global log `readAll` can return now strictly after `after` (null: the whole log). */
   countAfter(after: string | null): Promise<number>;
-  /** Calls `listener` when new events may be readable (it may also fire spuriously). Returns an unsubscribe. */
-  onAppended(listener: () => void): () => void;
+  /**
+   * Calls `listener` when new events may be readable, in this process or another: with the stream and the revision
+   * an append reached when the store tells, or null when anything may have been appended (after a lost connection,
+   * say). It may also fire spuriously. Returns an unsubscribe.
+   */
+  onAppended(listener: (appended: StreamAppended | null) => void): () => void;
   close(): Promise<void>;
 }

@@ -14,6 +14,11 @@ export interface SubscribeOptions {
    */
   pollMs?: number;
   retryMs?: number;
+  /**
+   * Pause after a batch that did not fill `batchSize`, so that the next one gathers what is appended meanwhile:
+   * fewer, larger batches when every batch has a fixed cost. After an idle spell the first read is never delayed.
+   */
+  gatherMs?: number;
 }
 
 export interface Subscription {
@@ -23,7 +28,7 @@ export interface Subscription {
 
 /** Follows the global log from a checkpoint, delivering every event once, in order, until stopped. */
 export function subscribeToAll(store: EventStore, options: SubscribeOptions): Subscription {
-  const { onBatch, onError, batchSize = 500, pollMs = 500, retryMs = 1000 } = options;
+  const { onBatch, onError, batchSize = 500, pollMs = 500, retryMs = 1000, gatherMs = 0 } = options;
   let checkpoint = options.after;
   let stopped = false;
   let appended = false;
@@ -59,7 +64,8 @@ export function subscribeToAll(store: EventStore, options: SubscribeOptions): Su
           await onBatch(events);
           checkpoint = events[events.length - 1]!.position;
         }
-        if (events.length < batchSize && !appended) await pause(pollMs, true);
+        if (events.length > 0 && events.length < batchSize && gatherMs > 0) await pause(gatherMs, false);
+        else if (events.length < batchSize && !appended) await pause(pollMs, true);
       } catch (error) {
         // Stopping usually precedes closing the store, which fails a read still in flight.
         if (stopped) break;

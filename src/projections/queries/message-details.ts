@@ -13,24 +13,53 @@ import {
   type ChatMessage,
   type ChatMessageMetadata,
   type ChatMessageRow,
+  type MessageBody,
   type ReactionSummary,
   type ReplyPreview,
 } from './chat-message.js';
 
-/** Rows of one page as `viewerId` sees them (`hasReacted` is theirs; null: nobody's, for broadcasts). */
+/**
+ * Rows of one page as `viewerId` sees them (`hasReacted` is theirs; null: nobody's, for broadcasts). `opened`: bodies
+ * the caller has decrypted already, by message id (search has, having confirmed its hits on them); the others are
+ * opened here.
+ */
 export async function toChatMessages(
   db: ReadDb,
   crypto: GroupEncryptionManager,
   rows: ChatMessageRow[],
   viewerId: number | null,
+  opened: ReadonlyMap<string, MessageBody> = new Map(),
 ): Promise<ChatMessage[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  // One after the other: inside the projector's transaction there is a single connection to share.
-  const reactions = await reactionSummaries(db, ids, viewerId);
-  const readers = await readersOf(db, ids);
-  const pins = await pinsOf(db, crypto, rows);
-  return withPreviews(db, crypto, rows, { reactions, readers, pins });
+  let loaded: Loaded;
+  if (db.isTransaction) {
+    // One after the other: inside the projector's transaction there is a single connection to share.
+    loaded = {
+      reactions: await reactionSummaries(db, ids, viewerId),
+      readers: await readersOf(db, ids),
+      pins: await pinsOf(db, crypto, rows),
+      previews: await replyPreviews(db, crypto, rows),
+    };
+  } else {
+    // On the pool all at once, so that their round trips overlap (PGlite's single connection queues them).
+    const [reactions, readers, pins, previews] = await Promise.all([
+      reactionSummaries(db, ids, viewerId),
+      readersOf(db, ids),
+      pinsOf(db, crypto, rows),
+      replyPreviews(db, crypto, rows),
+    ]);
+    loaded = { reactions, readers, pins, previews };
+  }
+  return Promise.all(
+    rows.map((row) => {
+      const preview = loaded.previews.get(row.id);
+      const metadata: ChatMessageMetadata = { ...loaded.pins.get(row.id), ...(preview ? { replyPreview: preview } : {}) };
+      const details = { reactions: loaded.reactions.get(row.id) ?? [], readBy: loaded.readers.get(row.id) ?? [], metadata };
+      const body = opened.get(row.id);
+      return body ? chatMessageOf(row, body, details) : toChatMessage(crypto, row, details);
+    }),
+  );
 }
 
 /**
@@ -41,12 +70,12 @@ export async function newChatMessages(
   db: ReadDb,
   crypto: GroupEncryptionManager,
   sends: ReadonlyArray<MessageSent['data']>,
-  /** Senders' names the caller knows already (usernames never change). */
-  knownUsernames: ReadonlyMap<number, string> = new Map(),
+  /** Senders' names the caller knows already (usernames never change); those looked up here are added to it. */
+  usernames: Map<number, string> = new Map(),
 ): Promise<ChatMessage[]> {
-  const unknown = [...new Set(sends.map((m) => m.senderUserId))].filter((id) => !knownUsernames.has(id));
+  const unknown = [...new Set(sends.map((m) => m.senderUserId))].filter((id) => !usernames.has(id));
   const senders = unknown.length === 0 ? [] : await db.selectFrom('mirror_users').select(['id', 'username']).where('id', 'in', unknown).execute();
-  const usernames = new Map([...knownUsernames, ...senders.map((u): [number, string] => [u.id, u.username])]);
+  for (const u of senders) usernames.set(u.id, u.username);
   const rows = sends.map(
     (m): ChatMessageRow => ({
       id: m.messageId,
@@ -80,17 +109,7 @@ interface Loaded {
   reactions: Map<string, ReactionSummary[]>;
   readers: Map<string, number[]>;
   pins: Map<string, PinFields>;
-}
-
-async function withPreviews(db: ReadDb, crypto: GroupEncryptionManager, rows: ChatMessageRow[], loaded: Loaded): Promise<ChatMessage[]> {
-  const previews = await replyPreviews(db, crypto, rows);
-  return Promise.all(
-    rows.map((row) => {
-      const preview = previews.get(row.id);
-      const metadata: ChatMessageMetadata = { ...loaded.pins.get(row.id), ...(preview ? { replyPreview: preview } : {}) };
-      return toChatMessage(crypto, row, { reactions: loaded.reactions.get(row.id) ?? [], readBy: loaded.readers.get(row.id) ?? [], metadata });
-    }),
-  );
+  previews: Map<string, ReplyPreview>;
 }
 
 /** Per message, its emoji in the order they were first used, each with its reactors in the order they reacted. */

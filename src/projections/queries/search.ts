@@ -15,7 +15,7 @@ import { sqlFlavor } from '../../infra/sql/dialect.js';
 import type { ReadDb } from '../schema.js';
 import { BUCKET_SPAN, bucketOf } from '../search.js';
 import { loginKey } from '../users.js';
-import { openMessageBody, selectChatMessages, type ChatMessage } from './chat-message.js';
+import { openMessageBody, selectChatMessages, type ChatMessage, type ChatMessageRow, type MessageBody } from './chat-message.js';
 import { readDb, type ReadContext } from './context.js';
 import { toChatMessages } from './message-details.js';
 
@@ -61,10 +61,11 @@ interface Candidate {
   seq: number | string | bigint;
 }
 
+/** A confirmed match: its row and its body, opened to confirm it, are what its page shows. */
 interface Hit {
-  id: string;
+  row: ChatMessageRow;
   seq: number;
-  content: string;
+  body: MessageBody;
 }
 
 function encodeSearchCursor(cursor: SearchCursor): string {
@@ -85,7 +86,7 @@ export async function searchMessages(ctx: ReadContext, input: SearchInput): Prom
   let nextCursor: SearchCursor | null = null;
   if (sort === 'relevance') {
     const ranked = (await findHits(ctx, input, RELEVANCE_WINDOW, null))
-      .map((hit) => ({ hit, score: relevance(hit.content, input.query) }))
+      .map((hit) => ({ hit, score: relevance(hit.body.content, input.query) }))
       .sort((a, b) => b.score - a.score || b.hit.seq - a.hit.seq)
       .map(({ hit }) => hit);
     const offset = cursor?.sort === 'relevance' ? cursor.offset : 0;
@@ -112,18 +113,16 @@ export async function searchMessages(ctx: ReadContext, input: SearchInput): Prom
 async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, belowSeq: number | null): Promise<Hit[]> {
   const db = readDb(ctx);
   const { groupId, query } = input;
-  const filters = await filtersOf(db, groupId, query);
-  if (filters === null) return [];
   const terms = candidateTerms(query);
-  const keys = terms.length > 0 ? await ctx.crypto.searchKeys(groupKeyScope(groupId)) : [];
-  // From the newest place, which the (group_id, seq) index gives at once: no index leads with the bucket.
-  const newest = await db
-    .selectFrom('mirror_group_message_search')
-    .select((s) => s.fn.max('seq').as('seq'))
-    .where('group_id', '=', groupId)
-    .executeTakeFirst();
-  if (newest?.seq == null) return [];
-  let below = Math.min(belowSeq ?? Infinity, Number(newest.seq) + 1);
+  // Asked together, as none waits on another. The newest place is where the rows read in order start when no cursor
+  // says (the tokens to test are the slices'); filters alone read from the newest message down, and need none.
+  const [filters, keys, newest] = await Promise.all([
+    filtersOf(db, groupId, query),
+    terms.length > 0 ? ctx.crypto.searchKeys(groupKeyScope(groupId)) : [],
+    terms.length > 0 && belowSeq === null ? newestSeq(db, groupId) : undefined,
+  ]);
+  if (filters === null || newest === null) return [];
+  let below = belowSeq ?? (newest === undefined ? Infinity : newest + 1);
 
   const hits: Hit[] = [];
   /** Candidates (in seq order, newest first) whose decrypted text confirms them become hits, until the page is full. */
@@ -133,17 +132,17 @@ async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, be
       // few, for a long word behind a common stem, whose candidates mostly are not.
       const chunk = candidates.slice(i, i + Math.max(wanted - hits.length, MIN_BODIES));
       i += chunk.length;
-      const bodies = await db
-        .selectFrom('mirror_group_messages')
-        .select(['id', 'body_sealed'])
-        .where('id', 'in', chunk.map((c) => c.message_id))
+      // The rows a page shows, not just their bodies: a hit's row and opened body make its result (withMessages).
+      const rows = await selectChatMessages(db)
+        .where('m.group_id', '=', groupId)
+        .where('m.id', 'in', chunk.map((c) => c.message_id))
         .execute();
-      const sealed = new Map(bodies.map((b) => [b.id, b.body_sealed]));
+      const byId = new Map(rows.map((row) => [row.id, row]));
       for (const { message_id, seq } of chunk) {
-        const body = sealed.get(message_id);
-        if (!body) continue;
-        const { content } = await openMessageBody(ctx.crypto, groupId, message_id, body);
-        if (matchesText(content, query) && hits.length < wanted) hits.push({ id: message_id, seq: Number(seq), content });
+        const row = byId.get(message_id);
+        if (!row?.body_sealed) continue;
+        const body = await openMessageBody(ctx.crypto, groupId, message_id, row.body_sealed);
+        if (matchesText(body.content, query) && hits.length < wanted) hits.push({ row, seq: Number(seq), body });
       }
     }
   };
@@ -152,7 +151,7 @@ async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, be
       .selectFrom('mirror_group_message_search as s')
       .select(['s.message_id', 's.seq'])
       .where('s.group_id', '=', groupId)
-      .where('s.seq', '<', below)
+      .$if(below !== Infinity, (q) => q.where('s.seq', '<', below))
       .where((eb) => eb.and(filters))
       .orderBy('s.seq', 'desc')
       .limit(CANDIDATE_BATCH);
@@ -175,8 +174,16 @@ async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, be
   const recent = await candidatesIn(recentFloor, bucketOf(recentFloor), bucketOf(below - 1), containsTokens);
   await confirm(recent);
   if (hits.length >= wanted || recentFloor === 0) return hits;
-  // A recent slice that held more candidates than one batch is read on through the index like any other.
-  below = recent.length === CANDIDATE_BATCH ? Number(recent.at(-1)!.seq) : recentFloor;
+  if (recent.length === 0 && belowSeq !== null) {
+    // Nothing below the cursor among these rows: it may lie past the newest message (deleted since, or a cursor made
+    // up), and the windows must start from a place that exists, or they would widen over slices that do not.
+    const newest = await newestSeq(db, groupId);
+    if (newest === null) return hits;
+    below = Math.min(recentFloor, newest + 1);
+  } else {
+    // A recent slice that held more candidates than one batch is read on through the index like any other.
+    below = recent.length === CANDIDATE_BATCH ? Number(recent.at(-1)!.seq) : recentFloor;
+  }
 
   let high = bucketOf(below - 1);
   let width = 1;
@@ -193,6 +200,16 @@ async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, be
     width *= 2;
   }
   return hits;
+}
+
+/** The group's newest place in the index, which the (group_id, seq) index gives at once; null when it has none. */
+async function newestSeq(db: ReadDb, groupId: string): Promise<number | null> {
+  const newest = await db
+    .selectFrom('mirror_group_message_search')
+    .select((s) => s.fn.max('seq').as('seq'))
+    .where('group_id', '=', groupId)
+    .executeTakeFirst();
+  return newest?.seq == null ? null : Number(newest.seq);
 }
 
 /** The filters as conditions on the index's columns; null when they can match nothing (an unknown sender). */
@@ -251,15 +268,7 @@ const tsQuery = (groups: string[][]) => groups.map((tokens) => `(${tokens.join('
 
 /** The page's messages as the viewer sees them, in the order found, each with its snippet. */
 async function withMessages(ctx: ReadContext, input: SearchInput, hits: Hit[]): Promise<SearchResult[]> {
-  if (hits.length === 0) return [];
-  const db = readDb(ctx);
-  const rows = await selectChatMessages(db)
-    .where('m.group_id', '=', input.groupId)
-    .where('m.id', 'in', hits.map((h) => h.id))
-    .execute();
-  const messages = new Map((await toChatMessages(db, ctx.crypto, rows, input.viewerId)).map((m) => [m.id, m]));
-  return hits.flatMap((hit) => {
-    const message = messages.get(hit.id);
-    return message ? [{ message, snippet: snippet(hit.content, input.query) }] : [];
-  });
+  const opened = new Map(hits.map((hit) => [hit.row.id, hit.body]));
+  const messages = await toChatMessages(readDb(ctx), ctx.crypto, hits.map((hit) => hit.row), input.viewerId, opened);
+  return hits.map((hit, i) => ({ message: messages[i]!, snippet: snippet(hit.body.content, input.query) }));
 }

@@ -24,6 +24,13 @@ function countingAppends(store: EventStore): EventStore & { appends: number } {
   return counted;
 }
 
+/** A store whose append notices never arrive, as for a process whose notification connection is down. */
+function deaf(store: EventStore): EventStore {
+  const unhearing = Object.create(store) as EventStore;
+  unhearing.onAppended = () => () => {};
+  return unhearing;
+}
+
 beforeAll(async () => {
   side = await openReadSide();
 });
@@ -72,5 +79,22 @@ describe('running commands', () => {
     expect(retry).toMatchObject({ messageId: first.messageId, duplicate: true, position: null });
     const events = await side.eventStore.readStream(groupStreamId(groupId));
     expect(events.filter((e) => e.type === 'MessageSent')).toHaveLength(1);
+  });
+
+  it('decides on what another process wrote even when its notice never arrives: refusals and appends alike', async () => {
+    const one = commandsOn(deaf(side.eventStore));
+    const two = commandsOn(side.eventStore);
+    const { groupId } = await one.createGroup({ ownerUserId: 1, ownerUsername: 'u1', name: 'unheard' });
+    await send(one, groupId, 1, 'cached now');
+    await two.addMember({ groupId, actorUserId: 1, userId: 3, username: 'u3', role: 'member' });
+    // `one` still holds the group without member 3: its refusal must not stand on that.
+    await expect(send(one, groupId, 3, 'from the new member')).resolves.toMatchObject({ duplicate: false });
+    await two.removeMember({ groupId, actorUserId: 1, userId: 3 });
+    await expect(send(one, groupId, 3, 'after removal')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await send(two, groupId, 1, 'from two');
+    await send(one, groupId, 1, 'from one again');
+    const events = await side.eventStore.readStream(groupStreamId(groupId));
+    expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => i));
+    expect(events.filter((e) => e.type === 'MessageSent')).toHaveLength(4);
   });
 });

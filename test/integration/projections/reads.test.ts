@@ -13,6 +13,7 @@ import { listGroupsOf } from '../../../src/projections/queries/groups.js';
 import { unreadCounts } from '../../../src/projections/queries/reads.js';
 import { readsProjection } from '../../../src/projections/reads.js';
 import type { ReadDb } from '../../../src/projections/schema.js';
+import { recordStreamRevisions, trackStreamRevisions } from '../../../src/projections/stream-revisions.js';
 import { eventually, listen, seedUser, useProjectedReadSide, type ReadSide } from '../../support/read-side.js';
 import { bruteForceCounters, commandsOn, groupChat, mentionRows, storedCounters, type User } from '../../support/unread-counts.js';
 
@@ -129,10 +130,13 @@ describe('unread counters', () => {
 
     const recorded = await side.eventStore.readStream(groupStreamId(chat.groupId));
     const events = await Promise.all(recorded.map(async (r) => ({ ...r, event: await openEvent<ChatEvent>(side.crypto, r) })));
+    const replayed = [readsProjection, mentionsProjection];
     await (side.db as ReadDb).transaction().execute(async (trx) => {
+      trackStreamRevisions(trx, replayed.map((p) => p.name));
       for (const { event, streamId, revision, position } of events) {
-        for (const projection of [readsProjection, mentionsProjection]) await projection.apply(trx, { event, streamId, revision, position }, { crypto: side.crypto });
+        for (const projection of replayed) await projection.apply(trx, { event, streamId, revision, position }, { crypto: side.crypto, usernames: new Map() });
       }
+      await recordStreamRevisions(trx);
     });
     expect(await storedCounters(side, chat.groupId)).toEqual(before);
     expect(before).toEqual(await bruteForceCounters(side, chat.groupId));

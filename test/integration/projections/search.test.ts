@@ -66,6 +66,13 @@ describe('a long history', () => {
     expect(newest).toEqual(Array.from({ length: 250 }, (_, i) => MESSAGES - 1 - i));
   });
 
+  it('reads a cursor past the newest message (its messages deleted since, or made up) as the top of the history', async () => {
+    for (const q of ['zyzzyva', 'chatter']) {
+      const page = (cursor: SearchCursor | null) => searchMessages(side, { groupId, viewerId, query: parseSearchQuery(q), limit: 5, sort: 'newest', cursor });
+      expect(await page({ sort: 'newest', belowSeq: 999_999_999_999_999 })).toEqual(await page(null));
+    }
+  });
+
   it('ranks by relevance over the newest matches', async () => {
     const ranked = await allPages('midword', 7, 'relevance');
     expect([...ranked].sort((a, b) => b - a)).toEqual(Array.from({ length: MESSAGES }, (_, n) => n).filter((n) => n % EVERY_MID === 0).reverse());

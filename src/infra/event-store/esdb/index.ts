@@ -19,6 +19,7 @@ import {
   type EventStore,
   type NewEvent,
   type RecordedEvent,
+  type StreamAppended,
 } from '../port.js';
 import { decodePosition, encodePosition } from '../position.js';
 
@@ -48,7 +49,7 @@ export async function openEsdbEventStore(connectionString: string): Promise<Even
   let resubscribe: NodeJS.Timeout | undefined;
   let closed = false;
 
-  // Started on the first listener, so processes that only write hold no subscription open.
+  // Started on the first listener (every command processor listens, to know when another process wrote its streams).
   const subscribeLive = () => {
     if (closed || live || resubscribe) return;
     const subscription = client.subscribeToAll({ fromPosition: END, filter: excludeSystemEvents() });
@@ -56,15 +57,17 @@ export async function openEsdbEventStore(connectionString: string): Promise<Even
       if (live !== subscription) return;
       live = undefined;
       // Appends while the subscription is down are not seen; readers re-check now and rely on their poll after.
-      emitter.emit(APPENDED);
+      emitter.emit(APPENDED, null);
       resubscribe = setTimeout(() => {
         resubscribe = undefined;
         subscribeLive();
       }, RESUBSCRIBE_MS);
     };
     // Appends made before the server confirmed the subscription were not seen by it; readers re-check.
-    subscription.on('confirmation', () => emitter.emit(APPENDED));
-    subscription.on('data', () => emitter.emit(APPENDED));
+    subscription.on('confirmation', () => emitter.emit(APPENDED, null));
+    subscription.on('data', ({ event }) =>
+      emitter.emit(APPENDED, event ? ({ streamId: event.streamId, revision: Number(event.revision) } satisfies StreamAppended) : null),
+    );
     subscription.on('error', lost);
     subscription.on('end', lost);
     live = subscription;

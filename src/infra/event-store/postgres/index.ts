@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { EventStore } from '../port.js';
+import type { EventStore, StreamAppended } from '../port.js';
 import { migrateEventStore } from './schema.js';
-import { postgresEventStore } from './store.js';
+import { parseAppended, postgresEventStore } from './store.js';
 
 export { migrateEventStore } from './schema.js';
 
@@ -29,7 +29,7 @@ export async function openPostgresEventStore(url: string): Promise<EventStore> {
     db,
     {
       // NOTIFY is delivered on commit only, to every listening session, this process's included.
-      inStatement: sql`pg_notify(${CHANNEL}, '')`,
+      inStatement: (payload) => sql`pg_notify(${CHANNEL}, ${payload})`,
       listen: listener.listen,
     },
     async () => {
@@ -50,7 +50,7 @@ export async function createPgliteEventStore(db: Kysely<any>): Promise<EventStor
     db,
     {
       // Deferred so that a throwing listener cannot make a committed append look failed to its caller.
-      afterCommit: () => queueMicrotask(() => emitter.emit(APPENDED)),
+      afterCommit: (appended) => queueMicrotask(() => emitter.emit(APPENDED, appended)),
       listen: (listener) => listenTo(emitter, listener),
     },
     async () => {
@@ -60,7 +60,7 @@ export async function createPgliteEventStore(db: Kysely<any>): Promise<EventStor
 }
 
 interface Listener {
-  listen(listener: () => void): () => void;
+  listen(listener: (appended: StreamAppended | null) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -79,12 +79,12 @@ async function listenForAppends(url: string): Promise<Listener> {
     const lost = () => {
       if (client !== candidate) return;
       client = undefined;
-      emitter.emit(APPENDED);
+      emitter.emit(APPENDED, null);
       reconnectLater();
     };
     candidate.on('error', lost);
     candidate.on('end', lost);
-    candidate.on('notification', () => emitter.emit(APPENDED));
+    candidate.on('notification', (notification) => emitter.emit(APPENDED, parseAppended(notification.payload)));
     try {
       await candidate.connect();
       await candidate.query(`listen ${CHANNEL}`);
@@ -97,7 +97,7 @@ async function listenForAppends(url: string): Promise<Listener> {
       return;
     }
     client = candidate;
-    emitter.emit(APPENDED);
+    emitter.emit(APPENDED, null);
   };
 
   const reconnectLater = () => {
@@ -129,7 +129,7 @@ function newEmitter(): EventEmitter {
   return emitter;
 }
 
-function listenTo(emitter: EventEmitter, listener: () => void): () => void {
+function listenTo(emitter: EventEmitter, listener: (appended: StreamAppended | null) => void): () => void {
   emitter.on(APPENDED, listener);
   return () => emitter.off(APPENDED, listener);
 }

@@ -5,16 +5,26 @@ import {
   type ExpectedRevision,
   type NewEvent,
   type RecordedEvent,
+  type StreamAppended,
 } from '../port.js';
 import { decodePosition, encodePosition } from '../position.js';
 
 /** How appends wake readers; the factories choose (NOTIFY across processes, or an in-process emitter). */
 export interface AppendNotifier {
-  /** An expression evaluated by the append statement itself, so the signal is delivered if and only if it commits. */
-  inStatement?: RawBuilder<unknown>;
+  /**
+   * An expression evaluated by the append statement itself, so the signal is delivered if and only if it commits;
+   * `payload` is the text `parseAppended` reads back ('' when the statement appended nothing).
+   */
+  inStatement?(payload: RawBuilder<string>): RawBuilder<unknown>;
   /** Runs after the append has committed. */
-  afterCommit?(): void;
-  listen(listener: () => void): () => void;
+  afterCommit?(appended: StreamAppended): void;
+  listen(listener: (appended: StreamAppended | null) => void): () => void;
+}
+
+/** A notification's payload, `<revision>:<stream id>`, back to what it tells; null when it tells nothing. */
+export function parseAppended(payload: string | undefined): StreamAppended | null {
+  const match = /^(\d+):(.+)$/s.exec(payload ?? '');
+  return match ? { streamId: match[2]!, revision: Number(match[1]) } : null;
 }
 
 interface EventRow {
@@ -61,9 +71,10 @@ export function postgresEventStore(db: Kysely<any>, notifier: AppendNotifier, cl
           const actual = rows[0]!.previous === '-1' ? 'no_stream' : Number(rows[0]!.previous);
           throw new WrongExpectedRevisionError(streamId, expected, actual);
         }
-        notifier.afterCommit?.();
         const last = appended.reduce((a, b) => (BigInt(b.global_seq!) > BigInt(a.global_seq!) ? b : a));
-        return { nextRevision: Number(last.previous) + events.length, position: encodePosition(last.transaction_id!, last.global_seq!) };
+        const nextRevision = Number(last.previous) + events.length;
+        notifier.afterCommit?.({ streamId, revision: nextRevision });
+        return { nextRevision, position: encodePosition(last.transaction_id!, last.global_seq!) };
       }
     },
 
@@ -119,7 +130,7 @@ interface AppendedRow {
  * revision, the events numbered on from the stream's last, and the signal. It answers a row per event appended, or a
  * single row without them when the stream was not where the caller expected.
  */
-function appendStatement(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, signal: RawBuilder<unknown> | undefined) {
+function appendStatement(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision, signal: AppendNotifier['inStatement']) {
   const atExpected =
     expected === 'any' ? sql`true` : sql`last.revision = ${expected === 'no_stream' ? -1 : expected}`;
   // Metadata travels as text and is cast in SQL, so neither driver applies its own JSON encoding to it.
@@ -127,6 +138,8 @@ function appendStatement(streamId: string, events: readonly NewEvent[], expected
     (event, i) =>
       sql`(${sql.lit(i + 1)}, cast(${event.id} as uuid), cast(${event.type} as text), cast(${event.data} as bytea), cast(${JSON.stringify(event.metadata)} as jsonb))`,
   );
+  // Every row of the answer carries the same payload, and PostgreSQL folds identical notifications of a transaction.
+  const payload = sql<string>`case when appended.global_seq is null then '' else (last.revision + ${sql.lit(events.length)})::text || ':' || ${streamId} end`;
   return sql<AppendedRow>`
     with last as (
       select coalesce(max(revision), -1) as revision from mirror_events where stream_id = ${streamId}
@@ -137,7 +150,7 @@ function appendStatement(streamId: string, events: readonly NewEvent[], expected
       where ${atExpected}
       returning transaction_id::text as transaction_id, global_seq::text as global_seq
     )
-    select last.revision::text as previous, appended.transaction_id, appended.global_seq${signal ? sql`, ${signal}` : sql``}
+    select last.revision::text as previous, appended.transaction_id, appended.global_seq${signal ? sql`, ${signal(payload)}` : sql``}
     from last left join appended on true`;
 }
 

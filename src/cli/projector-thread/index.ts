@@ -1,0 +1,54 @@
+/**
+ * The projector in a thread of its own, for `serve` when every backend is a server. On the main thread its batches
+ * waited behind the gateway's work at each of their statements (the benchmarks measured the projector busy 80% of the
+ * time at 500 sends/s, mostly waiting), and every send's delivery waits for its batch. In a thread it has an event
+ * loop, and a core, to itself; it reaches the rest of the server only through the backends, as a projector in another
+ * process would (broadcasts and checkpoints over the bus). The embedded profile keeps it on the main thread: PGlite
+ * and the in-process bus cannot be shared with a thread.
+ */
+import { once } from 'node:events';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Projector } from '../../projections/projector.js';
+import type { Config } from '../config.js';
+
+/** What the thread is told: stop (finish the batch in progress, publish it, release the lock). */
+export const STOP = 'stop';
+const RESTART_MS = 1500;
+
+/** Whether the projector can leave the main thread: its read models, log and bus are servers every thread can reach. */
+export const canProjectInThread = (config: Config) => Boolean(config.READ_DB_URL && config.EVENTSTORE_URL && config.REDIS_URL);
+
+export function startProjectorThread(config: Config, logger: Logger): Projector {
+  const entry = new URL(`./entry${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+  let stopping = false;
+  let restart: NodeJS.Timeout | undefined;
+  let exited = Promise.resolve();
+  let worker: Worker | undefined;
+
+  const spawn = () => {
+    const thread = entry.pathname.endsWith('.ts')
+      ? // From source (tsx), a thread does not inherit the TypeScript loader: it registers it before its entry.
+        new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData: { config } })
+      : new Worker(entry, { workerData: { config } });
+    worker = thread;
+    thread.on('error', (err) => logger.error({ err }, 'projector thread failed'));
+    exited = once(thread, 'exit').then(([code]) => {
+      if (stopping) return;
+      logger.error({ code }, 'projector thread ended; starting another');
+      restart = setTimeout(spawn, RESTART_MS);
+    });
+  };
+  spawn();
+
+  return {
+    async stop() {
+      stopping = true;
+      clearTimeout(restart);
+      worker?.postMessage(STOP);
+      await exited;
+    },
+  };
+}
