@@ -194,7 +194,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     });
     const projector: Projector =
       options.projectorThread !== false && canProjectInThread(config)
-        ? startProjectorThread(config, logger)
+        ? await startProjectorThread(config, logger)
         : startProjector({ db: readDb, eventStore, crypto, bus, lock, logger, connected: connectedAmong(backends.ephemeral, logger) });
     const webhookUrl = config.DELIVERY_WEBHOOK_URL;
     const delivery = await startDelivery({

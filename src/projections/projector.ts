@@ -145,7 +145,7 @@ export interface Projector {
 const START = '';
 const DEFAULT_BATCH_SIZE = 500;
 /**
- * How long the projector lets events gather after a batch that was not full. A batch costs the read models a
+ * How long the projector lets events gather after a batch of several events that was not full. A batch costs the read models a
  * transaction of about ten statements however few events it holds; under load, waiting a few milliseconds turns many
  * small batches into a few larger ones, and leaves the databases' cores to the rest of the server.
  */

@@ -6,7 +6,7 @@ import { KEYS_CHANGED_CHANNEL } from '../../infra/crypto/group-encryption-manage
 import { startProjector } from '../../projections/projector.js';
 import { openBackends } from '../compose.js';
 import type { Config } from '../config.js';
-import { STOP } from './index.js';
+import { STARTED, STOP } from './index.js';
 
 const { config } = workerData as { config: Config };
 const logger = createLogger(config.LOG_LEVEL).child({ thread: 'projector' });
@@ -16,6 +16,7 @@ const { readDb, eventStore, crypto, bus, lock, ephemeral } = backends;
 const stopForgetting = await bus.subscribe(KEYS_CHANGED_CHANNEL, (scope) => crypto.forget(scope));
 const projector = startProjector({ db: readDb, eventStore, crypto, bus, lock, logger, connected: connectedAmong(ephemeral, logger) });
 
+parentPort!.postMessage(STARTED);
 parentPort!.on('message', (message) => {
   if (message !== STOP) return;
   void (async () => {

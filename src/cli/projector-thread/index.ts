@@ -16,32 +16,51 @@ import type { Config } from '../config.js';
 
 /** What the thread is told: stop (finish the batch in progress, publish it, release the lock). */
 export const STOP = 'stop';
+/** What the thread tells once its backends are open and its projector is running. */
+export const STARTED = 'started';
 const RESTART_MS = 1500;
 
 /** Whether the projector can leave the main thread: its read models, log and bus are servers every thread can reach. */
 export const canProjectInThread = (config: Config) => Boolean(config.READ_DB_URL && config.EVENTSTORE_URL && config.REDIS_URL);
 
-export function startProjectorThread(config: Config, logger: Logger): Projector {
+/** Resolves once the thread's projector runs, so that the server listens only then, as with one on its own thread. */
+export async function startProjectorThread(config: Config, logger: Logger): Promise<Projector> {
   const entry = new URL(`./entry${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
   let stopping = false;
   let restart: NodeJS.Timeout | undefined;
   let exited = Promise.resolve();
   let worker: Worker | undefined;
 
-  const spawn = () => {
+  const spawn = (): Worker => {
     const thread = entry.pathname.endsWith('.ts')
       ? // From source (tsx), a thread does not inherit the TypeScript loader: it registers it before its entry.
-        new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData: { config } })
+        new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, {
+          eval: true,
+          workerData: { config },
+        })
       : new Worker(entry, { workerData: { config } });
     worker = thread;
     thread.on('error', (err) => logger.error({ err }, 'projector thread failed'));
     exited = once(thread, 'exit').then(([code]) => {
       if (stopping) return;
       logger.error({ code }, 'projector thread ended; starting another');
-      restart = setTimeout(spawn, RESTART_MS);
+      restart = setTimeout(() => spawn(), RESTART_MS);
     });
+    return thread;
   };
-  spawn();
+  const first = spawn();
+  const started = new Promise<void>((resolve) => first.on('message', (message) => message === STARTED && resolve()));
+  const ended = once(first, 'exit').then(([code]) => {
+    throw new Error(`the projector thread ended (${String(code)}) before it started; its log lines say why`);
+  });
+  try {
+    await Promise.race([started, ended]);
+  } catch (error) {
+    stopping = true;
+    clearTimeout(restart);
+    throw error;
+  }
+  ended.catch(() => {});
 
   return {
     async stop() {

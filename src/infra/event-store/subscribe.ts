@@ -15,8 +15,9 @@ export interface SubscribeOptions {
   pollMs?: number;
   retryMs?: number;
   /**
-   * Pause after a batch that did not fill `batchSize`, so that the next one gathers what is appended meanwhile:
-   * fewer, larger batches when every batch has a fixed cost. After an idle spell the first read is never delayed.
+   * Pause after a batch of several events that did not fill `batchSize` — events arriving faster than batches go —
+   * so that the next one gathers what is appended meanwhile: fewer, larger batches when every batch has a fixed cost.
+   * A lone event (after an idle spell, or one at a time) is never held back.
    */
   gatherMs?: number;
 }
@@ -64,7 +65,7 @@ export function subscribeToAll(store: EventStore, options: SubscribeOptions): Su
           await onBatch(events);
           checkpoint = events[events.length - 1]!.position;
         }
-        if (events.length > 0 && events.length < batchSize && gatherMs > 0) await pause(gatherMs, false);
+        if (events.length > 1 && events.length < batchSize && gatherMs > 0) await pause(gatherMs, false);
         else if (events.length < batchSize && !appended) await pause(pollMs, true);
       } catch (error) {
         // Stopping usually precedes closing the store, which fails a read still in flight.
