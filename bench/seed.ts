@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
 import { pino } from 'pino';
 import { hashPassword } from '../src/api/auth/passwords.js';
-import { openBackends, type Backends } from '../src/cli/compose.js';
+import { openBackends, type Backends } from '../src/cli/backends.js';
 import { parseConfig } from '../src/cli/config.js';
 import { createCommands } from '../src/commands/index.js';
 import type { MessageSent } from '../src/domain/messages.js';

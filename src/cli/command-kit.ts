@@ -7,7 +7,7 @@ import { InvalidArgumentError } from 'commander';
 import { destination, type Logger } from 'pino';
 import { createLogger } from '../api/logger.js';
 import { groupIdSchema } from '../api/schemas/messages.js';
-import { openBackends, type Backends } from './compose.js';
+import { openBackends, type Backends } from './backends.js';
 import { parseConfig, type Config } from './config.js';
 
 export interface Output {

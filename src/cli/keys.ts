@@ -14,7 +14,7 @@ import { KEYS_CHANGED_CHANNEL } from '../infra/crypto/group-encryption-manager.j
 import { groupExists } from '../projections/queries/groups.js';
 import { dropShreddedGroup } from '../projections/shredding.js';
 import { groupOption, jsonOption, print, withBackends, type Output } from './command-kit.js';
-import type { Backends } from './compose.js';
+import type { Backends } from './backends.js';
 import { parseConfig, type Config } from './config.js';
 import { masterKeyFile, writeMasterKeyFile } from './master-key.js';
 

@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { createLogger } from '../../src/api/logger.js';
-import { openBackends } from '../../src/cli/compose.js';
+import { openBackends } from '../../src/cli/backends.js';
 import { parseConfig } from '../../src/cli/config.js';
 import { groupStreamId, openEvent } from '../../src/infra/crypto/event-sealing.js';
 import { KeyShreddedError } from '../../src/infra/crypto/group-encryption-manager.js';

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import { beforeAll, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/api/logger.js';
-import { openBackends } from '../../src/cli/compose.js';
+import { openBackends } from '../../src/cli/backends.js';
 import { parseConfig } from '../../src/cli/config.js';
 import { groupStreamId } from '../../src/infra/crypto/event-sealing.js';
 import { encodePosition } from '../../src/infra/event-store/position.js';

@@ -10,7 +10,7 @@ import type { GroupEvent, MemberRole } from '../../domain/groups.js';
 import { groupStreamId, openEvent } from '../../infra/crypto/event-sealing.js';
 import { KeyShreddedError } from '../../infra/crypto/group-encryption-manager.js';
 import type { RecordedEvent } from '../../infra/event-store/port.js';
-import type { Backends } from '../compose.js';
+import type { Backends } from '../backends.js';
 
 export interface AuditRow {
   revision: number;

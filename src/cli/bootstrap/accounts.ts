@@ -7,7 +7,7 @@ import { DomainError } from '../../domain/errors.js';
 import { USERS_STREAM, foldLogin, type UserEvent } from '../../domain/users.js';
 import { openEvent } from '../../infra/crypto/event-sealing.js';
 import { findUserByLogin, getUser } from '../../projections/queries/users.js';
-import type { Backends } from '../compose.js';
+import type { Backends } from '../backends.js';
 import type { UserRef } from './input.js';
 
 export type NewAccount = z.output<typeof registerBody>;

@@ -8,7 +8,7 @@ import type { GroupCreated } from '../../domain/groups.js';
 import { groupStreamId, openEvent } from '../../infra/crypto/event-sealing.js';
 import { getGroup } from '../../projections/queries/groups.js';
 import { groupOption, jsonOption, print, sharedBackendsHelp, type Output } from '../command-kit.js';
-import type { Backends } from '../compose.js';
+import type { Backends } from '../backends.js';
 import { requireUser } from './accounts.js';
 import { parsedBy, parseUserRef, type UserRef } from './input.js';
 import { table } from './table.js';

@@ -14,6 +14,8 @@ import type { Logger } from 'pino';
 import type { Projector } from '../../projections/projector.js';
 import type { Config } from '../config.js';
 
+/** What the thread is told: open the backends and project (the server's are open and migrated by then). */
+export const OPEN = 'open';
 /** What the thread is told: stop (finish the batch in progress, publish it, release the lock). */
 export const STOP = 'stop';
 /** What the thread tells once its backends are open and its projector is running. */
@@ -23,13 +25,23 @@ const RESTART_MS = 1500;
 /** Whether the projector can leave the main thread: its read models, log and bus are servers every thread can reach. */
 export const canProjectInThread = (config: Config) => Boolean(config.READ_DB_URL && config.EVENTSTORE_URL && config.REDIS_URL);
 
-/** Resolves once the thread's projector runs, so that the server listens only then, as with one on its own thread. */
-export async function startProjectorThread(config: Config, logger: Logger): Promise<Projector> {
+export interface ProjectorThread {
+  /** Lets the thread open its backends and project; resolves once its projector runs, so the server listens only then. */
+  start(): Promise<Projector>;
+  /** Ends a thread that was never started, when the server fails to start. */
+  abandon(): Promise<void>;
+}
+
+/**
+ * Creates the thread at once, so that loading its code (from source, compiling it again) overlaps the server opening
+ * its own backends; it opens its own only when `start` says so.
+ */
+export function spawnProjectorThread(config: Config, logger: Logger): ProjectorThread {
   const entry = new URL(`./entry${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
   let stopping = false;
   let restart: NodeJS.Timeout | undefined;
   let exited = Promise.resolve();
-  let worker: Worker | undefined;
+  let worker: Worker;
 
   const spawn = (): Worker => {
     const thread = entry.pathname.endsWith('.ts')
@@ -44,30 +56,41 @@ export async function startProjectorThread(config: Config, logger: Logger): Prom
     exited = once(thread, 'exit').then(([code]) => {
       if (stopping) return;
       logger.error({ code }, 'projector thread ended; starting another');
-      restart = setTimeout(() => spawn(), RESTART_MS);
+      restart = setTimeout(() => spawn().postMessage(OPEN), RESTART_MS);
     });
     return thread;
   };
   const first = spawn();
-  const started = new Promise<void>((resolve) => first.on('message', (message) => message === STARTED && resolve()));
-  const ended = once(first, 'exit').then(([code]) => {
-    throw new Error(`the projector thread ended (${String(code)}) before it started; its log lines say why`);
-  });
-  try {
-    await Promise.race([started, ended]);
-  } catch (error) {
+  const settle = () => {
     stopping = true;
     clearTimeout(restart);
-    throw error;
-  }
-  ended.catch(() => {});
+  };
 
   return {
-    async stop() {
-      stopping = true;
-      clearTimeout(restart);
-      worker?.postMessage(STOP);
-      await exited;
+    async start() {
+      const started = new Promise<void>((resolve) => first.on('message', (message) => message === STARTED && resolve()));
+      const ended = once(first, 'exit').then(([code]) => {
+        throw new Error(`the projector thread ended (${String(code)}) before it started; its log lines say why`);
+      });
+      first.postMessage(OPEN);
+      try {
+        await Promise.race([started, ended]);
+      } catch (error) {
+        settle();
+        throw error;
+      }
+      ended.catch(() => {});
+      return {
+        async stop() {
+          settle();
+          worker.postMessage(STOP);
+          await exited;
+        },
+      };
+    },
+    async abandon() {
+      settle();
+      await worker.terminate();
     },
   };
 }
