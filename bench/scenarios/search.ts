@@ -99,10 +99,12 @@ export const search: Scenario = async (ctx) => {
         const [[tokens]] = (await plain.query('select sum(length(tokens)) as bytes, count(*) as n from mirror_group_message_search')) as any;
         const [[texts]] = (await plain.query('select sum(length(content)) as bytes from bench_plain')) as any;
         const ratio = Number(tokens.bytes) / Number(texts.bytes);
+        // The server's setting, not the bench's: a buffer pool smaller than the index sends mid-frequency words to disk.
+        const [[pool]] = (await plain.query('select @@innodb_buffer_pool_size as bytes')) as any;
         figures.push({ name: `(${c.name}) token storage ÷ plaintext`, unit: '×', value: ratio, higherIsBetter: false });
         const worst = Math.max(...figures.filter((f) => f.name.startsWith(`(${c.name})`) && f.name.endsWith('p95')).map((f) => f.value));
         notes.push(
-          `case (${c.name}): ${c.groups} group(s) × ${c.perGroup} messages, projected in ${seconds.toFixed(0)} s; target p95 ≤ ${TARGET_P95_MS[c.name]} ms for every class — ${worst <= TARGET_P95_MS[c.name]! ? 'met' : 'missed'} at this size (worst ${worst.toFixed(1)} ms); token storage ${ratio.toFixed(2)}× the plaintext (target ≤ ${MAX_STORAGE_RATIO}×)`,
+          `case (${c.name}): ${c.groups} group(s) × ${c.perGroup} messages, projected in ${seconds.toFixed(0)} s; target p95 ≤ ${TARGET_P95_MS[c.name]} ms for every class — ${worst <= TARGET_P95_MS[c.name]! ? 'met' : 'missed'} at this size (worst ${worst.toFixed(1)} ms); token storage ${ratio.toFixed(2)}× the plaintext (target ≤ ${MAX_STORAGE_RATIO}×); MariaDB's buffer pool ${Math.round(Number(pool.bytes) / 2 ** 20)} MiB`,
         );
       } finally {
         await plain.end();
