@@ -32,34 +32,32 @@ export async function toChatMessages(
 ): Promise<ChatMessage[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  let loaded: Loaded;
-  if (db.isTransaction) {
-    // One after the other: inside the projector's transaction there is a single connection to share.
-    loaded = {
-      reactions: await reactionSummaries(db, ids, viewerId),
-      readers: await readersOf(db, ids),
-      pins: await pinsOf(db, crypto, rows),
-      previews: await replyPreviews(db, crypto, rows),
-    };
-  } else {
-    // On the pool all at once, so that their round trips overlap (PGlite's single connection queues them).
-    const [reactions, readers, pins, previews] = await Promise.all([
-      reactionSummaries(db, ids, viewerId),
-      readersOf(db, ids),
-      pinsOf(db, crypto, rows),
-      replyPreviews(db, crypto, rows),
-    ]);
-    loaded = { reactions, readers, pins, previews };
-  }
+  const [reactions, readers, pins, previews] = await together(db, [
+    () => reactionSummaries(db, ids, viewerId),
+    () => readersOf(db, ids),
+    () => pinsOf(db, crypto, rows),
+    () => replyPreviews(db, crypto, rows),
+  ] as const);
   return Promise.all(
     rows.map((row) => {
-      const preview = loaded.previews.get(row.id);
-      const metadata: ChatMessageMetadata = { ...loaded.pins.get(row.id), ...(preview ? { replyPreview: preview } : {}) };
-      const details = { reactions: loaded.reactions.get(row.id) ?? [], readBy: loaded.readers.get(row.id) ?? [], metadata };
+      const preview = previews.get(row.id);
+      const metadata: ChatMessageMetadata = { ...pins.get(row.id), ...(preview ? { replyPreview: preview } : {}) };
+      const details = { reactions: reactions.get(row.id) ?? [], readBy: readers.get(row.id) ?? [], metadata };
       const body = opened.get(row.id);
       return body ? chatMessageOf(row, body, details) : toChatMessage(crypto, row, details);
     }),
   );
+}
+
+/**
+ * Runs the queries concurrently on the pool, so that their round trips overlap (PGlite's single connection queues
+ * them); one after the other inside a transaction, which has a single connection to share.
+ */
+async function together<const T extends readonly (() => Promise<unknown>)[]>(db: ReadDb, queries: T): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  if (!db.isTransaction) return Promise.all(queries.map((query) => query())) as never;
+  const results: unknown[] = [];
+  for (const query of queries) results.push(await query());
+  return results as never;
 }
 
 /**
@@ -103,13 +101,6 @@ export async function newChatMessages(
     const body = { content: sends[i]!.content, metadata: sends[i]!.metadata ?? {} };
     return chatMessageOf(row, body, { reactions: [], readBy: [], metadata: preview ? { replyPreview: preview } : {} });
   });
-}
-
-interface Loaded {
-  reactions: Map<string, ReactionSummary[]>;
-  readers: Map<string, number[]>;
-  pins: Map<string, PinFields>;
-  previews: Map<string, ReplyPreview>;
 }
 
 /** Per message, its emoji in the order they were first used, each with its reactors in the order they reacted. */
