@@ -101,8 +101,14 @@ function bigrams({ chars }: Run): Word[] {
   });
 }
 
+const ascii = /^[\x00-\x7f]*$/;
+const asciiWord = /[a-z0-9]+/gi;
+
 /** The normalised words of a text, in order, with their offsets in the original. */
 export function tokenize(text: string): Word[] {
+  // Most chat text is ASCII, where folding is lower-casing and every word is a run of letters and digits: the same
+  // words as below, some ten times faster, which every message indexed and every candidate confirmed pays.
+  if (ascii.test(text)) return Array.from(text.matchAll(asciiWord), (m) => ({ word: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length }));
   return runsOf(text).flatMap((run) =>
     run.cjk ? bigrams(run) : [{ word: run.chars.map((c) => c.char).join(''), start: run.chars[0]!.start, end: run.chars.at(-1)!.end }],
   );

@@ -32,6 +32,14 @@ describe('normalising words', () => {
   });
 
   it('keeps Hangul syllables whole after dropping accents', () => expect(words('한')).toEqual(['한']));
+
+  it('finds the same words and offsets in plain ASCII as in text that holds other characters too', () => {
+    const ascii = "Don't e-mail C++ foo_bar at 10:30\tTODAY!!\n(x2) ~café~ a.b.c 007 ZZ-top";
+    const plain = ascii.replace('é', 'e');
+    // One accented letter sends the text down the full path; the rest must come out as the plain text's did.
+    expect(tokenize(plain)).toEqual(tokenize(ascii));
+    expect(words(plain)).toEqual(['don', 't', 'e', 'mail', 'c', 'foo', 'bar', 'at', '10', '30', 'today', 'x2', 'cafe', 'a', 'b', 'c', '007', 'zz', 'top']);
+  });
 });
 
 describe('CJK text', () => {
