@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createTokenService } from '../../../src/api/auth/tokens.js';
 
 const secret = randomBytes(32);
@@ -36,6 +36,17 @@ describe('tokens', () => {
   it('rejects alg none', () => rejected(new UnsecuredJWT(claims).setIssuer('mirror-chat').setAudience('mirror-chat').setIssuedAt().setExpirationTime('10m').encode()));
   it('rejects another HMAC algorithm than the pinned one', async () => rejected(await signed({ alg: 'HS512', key: randomBytes(64) })));
   it('rejects an expired token', async () => rejected(await signed({ exp: nowSeconds() - 10 })));
+  it('rejects a token once it expires, though it was accepted before', async () => {
+    const token = await signed({ exp: nowSeconds() + 60 });
+    await expect(tokens.verify(token)).resolves.toMatchObject({ id: 7 });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 61_000);
+      await rejected(token);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
   it('rejects a token without exp', async () => rejected(await signed({ exp: null })));
   it('rejects a wrong issuer', async () => rejected(await signed({ iss: 'someone-else' })));
   it('rejects a wrong audience', async () => rejected(await signed({ aud: 'another-app' })));
