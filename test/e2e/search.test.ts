@@ -3,6 +3,7 @@
  * accents and CJK, the filters, snippets, pages that never repeat or skip, edits and deletions followed, and no way in
  * for outsiders or malformed queries.
  */
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useRooms } from '../support/chat-rooms.js';
 import type { TestUser } from '../support/client.js';
@@ -135,6 +136,9 @@ describe('refusals', () => {
     const outsider = await eve.api.get(`${chat}/search?q=secret`);
     expect(outsider.status).toBe(403);
     expect(outsider.body.error.code).toBe('FORBIDDEN');
+    const nowhere = await bob.api.get(`/mirror/api/groups/${randomUUID()}/chat/search?q=secret`);
+    expect(nowhere.status).toBe(404);
+    expect(nowhere.body.error.code).toBe('NOT_FOUND');
     for (const query of ['', 'q=', 'q=x&limit=101', 'q=x&cursor=zzz', 'q=before:2026-02-31', 'q=has:cats', 'q=x&sort=oldest', 'q=x&cursor=r3']) {
       const answer = await bob.api.get(`${chat}/search?${query}`);
       expect(answer.status, query).toBe(400);

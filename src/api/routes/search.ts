@@ -19,8 +19,10 @@ export async function searchRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     const { groupId } = parseInput(groupParams, request.params, 'params');
     const { q, limit, sort, cursor } = parseInput(searchQuery, request.query, 'query');
     const query = parseSearchQuery(q);
-    await requireMember(deps.read, groupId, request.user.id);
-    const page = await searchMessages(deps.read, { groupId, viewerId: request.user.id, query, limit, sort, cursor: cursor ?? null });
+    // The search looks up what reveals nothing (keys, the newest place) while membership is checked, and reads no
+    // message until it holds; a refusal is what the request answers.
+    const access = requireMember(deps.read, groupId, request.user.id);
+    const [, page] = await Promise.all([access, searchMessages(deps.read, { groupId, viewerId: request.user.id, query, limit, sort, cursor: cursor ?? null }, access)]);
     return { success: true, data: page };
   });
 }

@@ -46,20 +46,27 @@ export interface SearchPage {
  * all, and the best match of a chat search is nearly always a recent one.
  */
 const RELEVANCE_WINDOW = 500;
-/** Candidates fetched per round trip. */
+/** Candidates fetched per round trip at the most. */
 const CANDIDATE_BATCH = 200;
 /**
  * The newest messages read in order before the full-text index is asked: enough that a word in one message of twenty
  * fills a page among them, few enough that reading them costs less than listing a common word's postings.
  */
-const RECENT_ROWS = 400;
-/** Bodies fetched per round trip at the least while confirming candidates. */
-const MIN_BODIES = 20;
-
-interface Candidate {
-  message_id: string;
-  seq: number | string | bigint;
-}
+const RECENT_ROWS = 200;
+/**
+ * The newest rows that tell which of several words is the rarest: enough to tell a word in most messages from one in
+ * a few, and few, since every query of several words reads them once more.
+ */
+const SAMPLE_ROWS = 100;
+/**
+ * How much wider than the recent rows' hit rate says the first full-text window is: a margin for a rate guessed from
+ * a few hundred rows, cheap since only a word the recent rows held often makes a window's look-up costly.
+ */
+const WINDOW_MARGIN = 4;
+/** Candidates asked for per hit missing, at first. */
+const CANDIDATE_SLACK = 1.5;
+/** Candidates fetched per round trip at the least. */
+const MIN_BATCH = 20;
 
 /** A confirmed match: its row and its body, opened to confirm it, are what its page shows. */
 interface Hit {
@@ -80,12 +87,13 @@ export function decodeSearchCursor(text: string): SearchCursor | null {
   return match[1] === 'n' ? { sort: 'newest', belowSeq: value } : { sort: 'relevance', offset: value };
 }
 
-export async function searchMessages(ctx: ReadContext, input: SearchInput): Promise<SearchPage> {
+/** `access`: the caller's check that the viewer may read the group; no message is read before it passes. */
+export async function searchMessages(ctx: ReadContext, input: SearchInput, access: Promise<unknown> = Promise.resolve()): Promise<SearchPage> {
   const { limit, sort, cursor } = input;
   let hits: Hit[];
   let nextCursor: SearchCursor | null = null;
   if (sort === 'relevance') {
-    const ranked = (await findHits(ctx, input, RELEVANCE_WINDOW, null))
+    const ranked = (await findHits(ctx, input, RELEVANCE_WINDOW, null, access))
       .map((hit) => ({ hit, score: relevance(hit.body.content, input.query) }))
       .sort((a, b) => b.score - a.score || b.hit.seq - a.hit.seq)
       .map(({ hit }) => hit);
@@ -93,7 +101,7 @@ export async function searchMessages(ctx: ReadContext, input: SearchInput): Prom
     hits = ranked.slice(offset, offset + limit + 1);
     if (hits.length > limit) nextCursor = { sort: 'relevance', offset: offset + limit };
   } else {
-    hits = await findHits(ctx, input, limit + 1, cursor?.sort === 'newest' ? cursor.belowSeq : null);
+    hits = await findHits(ctx, input, limit + 1, cursor?.sort === 'newest' ? cursor.belowSeq : null, access);
     if (hits.length > limit) nextCursor = { sort: 'newest', belowSeq: hits[limit - 1]!.seq };
   }
   const page = hits.slice(0, limit);
@@ -110,43 +118,46 @@ export async function searchMessages(ctx: ReadContext, input: SearchInput): Prom
  * them the full-text index looks up the tokens slice by slice, newest first, in windows that double until the page is
  * full — rare words, which have few postings per slice, are found there.
  */
-async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, belowSeq: number | null): Promise<Hit[]> {
+async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, belowSeq: number | null, access: Promise<unknown>): Promise<Hit[]> {
   const db = readDb(ctx);
   const { groupId, query } = input;
   const terms = candidateTerms(query);
-  // Asked together, as none waits on another. The newest place is where the rows read in order start when no cursor
-  // says (the tokens to test are the slices'); filters alone read from the newest message down, and need none.
-  const [filters, keys, newest] = await Promise.all([
+  // Asked together with the caller's access check, as none waits on another. The newest place is where the rows read
+  // in order start when no cursor says (the tokens to test are the slices'); filters alone read from the newest message
+  // down, and need none. The keys only after access: a group's first key would be made for whoever asked.
+  const [filters, newest] = await Promise.all([
     filtersOf(db, groupId, query),
-    terms.length > 0 ? ctx.crypto.searchKeys(groupKeyScope(groupId)) : [],
     terms.length > 0 && belowSeq === null ? newestSeq(db, groupId) : undefined,
+    access,
   ]);
+  const keys = terms.length > 0 ? await ctx.crypto.searchKeys(groupKeyScope(groupId)) : [];
   if (filters === null || newest === null) return [];
   let below = belowSeq ?? (newest === undefined ? Infinity : newest + 1);
 
   const hits: Hit[] = [];
-  /** Candidates (in seq order, newest first) whose decrypted text confirms them become hits, until the page is full. */
-  const confirm = async (candidates: Candidate[]) => {
-    for (let i = 0; i < candidates.length && hits.length < wanted; ) {
-      // Bodies for about as many candidates as hits are missing, since most candidates are hits; not fewer than a
-      // few, for a long word behind a common stem, whose candidates mostly are not.
-      const chunk = candidates.slice(i, i + Math.max(wanted - hits.length, MIN_BODIES));
-      i += chunk.length;
-      // The rows a page shows, not just their bodies: a hit's row and opened body make its result (withMessages).
-      const rows = await selectChatMessages(db)
-        .where('m.group_id', '=', groupId)
-        .where('m.id', 'in', chunk.map((c) => c.message_id))
-        .execute();
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      for (const { message_id, seq } of chunk) {
-        const row = byId.get(message_id);
-        if (!row?.body_sealed) continue;
-        const body = await openMessageBody(ctx.crypto, groupId, message_id, row.body_sealed);
-        if (matchesText(body.content, query) && hits.length < wanted) hits.push({ row, seq: Number(seq), body });
+  /**
+   * The candidates of a window, newest first, with the rows a page shows: those whose decrypted text confirms them
+   * become hits until the page is full. Asked for half as many again as hits are missing, since most candidates are
+   * hits but some share only a prefix or a token with the words, then for twice as many each time a window holds more,
+   * for a long word behind a common stem, whose candidates mostly are not. Answers how many candidates the window held below `below`, up to what was asked.
+   */
+  const scan = async (lowSeq: number, tokenTest: TokenTest): Promise<number> => {
+    let seen = 0;
+    for (let limit = Math.max(Math.ceil(CANDIDATE_SLACK * (wanted - hits.length)), MIN_BATCH); ; limit = Math.min(2 * limit, CANDIDATE_BATCH)) {
+      const rows = await candidatesIn(lowSeq, tokenTest, limit);
+      seen += rows.length;
+      for (const { seq, ...row } of rows) {
+        if (hits.length >= wanted) break;
+        if (!row.body_sealed) continue;
+        const body = await openMessageBody(ctx.crypto, groupId, row.id, row.body_sealed);
+        if (matchesText(body.content, query)) hits.push({ row, seq: Number(seq), body });
       }
+      if (hits.length >= wanted || rows.length < limit) return seen;
+      below = Number(rows.at(-1)!.seq);
     }
   };
-  const candidatesIn = (lowSeq: number, lowBucket: number, highBucket: number, tokenTest: TokenTest) => {
+  /** One round trip: the newest candidates below `below` from `lowSeq` on, joined with their messages' rows. */
+  const candidatesIn = (lowSeq: number, tokenTest: TokenTest, limit: number) => {
     let candidates = db
       .selectFrom('mirror_group_message_search as s')
       .select(['s.message_id', 's.seq'])
@@ -154,47 +165,50 @@ async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, be
       .$if(below !== Infinity, (q) => q.where('s.seq', '<', below))
       .where((eb) => eb.and(filters))
       .orderBy('s.seq', 'desc')
-      .limit(CANDIDATE_BATCH);
+      .limit(limit);
     if (lowSeq > 0) candidates = candidates.where('s.seq', '>=', lowSeq);
-    if (terms.length > 0) candidates = candidates.where(tokenTest(db, terms, keys, lowBucket, highBucket));
-    return candidates.execute();
+    if (terms.length > 0) candidates = candidates.where(tokenTest(db, tokenGroups(terms, keys, bucketOf(lowSeq), bucketOf(below - 1))));
+    return selectChatMessages(db)
+      .innerJoin(candidates.as('c'), 'c.message_id', 'm.id')
+      .select('c.seq')
+      .orderBy('c.seq', 'desc')
+      .execute();
   };
-
   // Without words every message passing the filters is a hit: the newest below the cursor, read in order.
   if (terms.length === 0) {
-    for (;;) {
-      const rows = await candidatesIn(0, 0, 0, containsTokens);
-      await confirm(rows);
-      if (hits.length >= wanted || rows.length < CANDIDATE_BATCH) return hits;
-      below = Number(rows.at(-1)!.seq);
-    }
+    await scan(0, containsTokens);
+    return hits;
   }
 
   const recentFloor = Math.max(0, below - RECENT_ROWS);
-  const recent = await candidatesIn(recentFloor, bucketOf(recentFloor), bucketOf(below - 1), containsTokens);
-  await confirm(recent);
+  const recentRows = below - recentFloor;
+  // Several words: how often each met the newest rows, asked alongside, picks the one to look up in the index.
+  const sampleFloor = Math.max(0, below - SAMPLE_ROWS);
+  const [recent, counts] = await Promise.all([
+    scan(recentFloor, containsTokens),
+    terms.length > 1 && sqlFlavor(db) === 'mysql'
+      ? groupCounts(db, groupId, sampleFloor, below, tokenGroups(terms, keys, bucketOf(sampleFloor), bucketOf(below - 1)))
+      : ([] as number[]),
+  ]);
   if (hits.length >= wanted || recentFloor === 0) return hits;
-  if (recent.length === 0 && belowSeq !== null) {
+  const indexed = counts.length === 0 ? 0 : counts.indexOf(Math.min(...counts));
+  below = recentFloor;
+  if (recent === 0 && belowSeq !== null) {
     // Nothing below the cursor among these rows: it may lie past the newest message (deleted since, or a cursor made
     // up), and the windows must start from a place that exists, or they would widen over slices that do not.
     const newest = await newestSeq(db, groupId);
     if (newest === null) return hits;
     below = Math.min(recentFloor, newest + 1);
-  } else {
-    // A recent slice that held more candidates than one batch is read on through the index like any other.
-    below = recent.length === CANDIDATE_BATCH ? Number(recent.at(-1)!.seq) : recentFloor;
   }
 
   let high = bucketOf(below - 1);
-  let width = 1;
+  // How often the words met the recent rows says how far down the rest of the page lies: the first window spans
+  // WINDOW_MARGIN times the rows that rate needs (a word they lacked counts as met once), so a rare word skips the
+  // narrow windows a common one needs, whose full-text look-ups would each cost a round trip.
+  let width = Math.max(1, Math.ceil((WINDOW_MARGIN * (wanted - hits.length) * recentRows) / ((hits.length + 1) * BUCKET_SPAN)));
   while (high >= 0 && hits.length < wanted) {
     const low = Math.max(0, high - width + 1);
-    const rows = await candidatesIn(low * BUCKET_SPAN, low, high, matchesTokens);
-    await confirm(rows);
-    if (rows.length === CANDIDATE_BATCH) {
-      below = Number(rows.at(-1)!.seq);
-      continue;
-    }
+    await scan(low * BUCKET_SPAN, matchesTokens(indexed));
     below = low * BUCKET_SPAN;
     high = low - 1;
     width *= 2;
@@ -233,7 +247,8 @@ async function filtersOf(db: ReadDb, groupId: string, query: SearchQuery): Promi
   return conditions;
 }
 
-type TokenTest = (db: ReadDb, terms: string[][], keys: SearchKey[], low: number, high: number) => Expression<SqlBool>;
+/** A window's test of its rows for the query's tokens: one list of alternatives per query word, all required. */
+type TokenTest = (db: ReadDb, groups: string[][]) => Expression<SqlBool>;
 
 /** For each group of alternatives, its tokens: one per alternative, key version and slice in the window. */
 function tokenGroups(terms: string[][], keys: SearchKey[], low: number, high: number): string[][] {
@@ -244,25 +259,43 @@ function tokenGroups(terms: string[][], keys: SearchKey[], low: number, high: nu
   });
 }
 
-/** Every group of alternatives must match, looked up in the full-text index. */
-const matchesTokens: TokenTest = (db, terms, keys, low, high) => {
-  const groups = tokenGroups(terms, keys, low, high);
-  if (sqlFlavor(db) === 'mysql') {
-    const expression = groups.map((tokens) => `+(${tokens.join(' ')})`).join(' ');
-    return sql<SqlBool>`match(s.tokens) against (${expression} in boolean mode)`;
-  }
-  return sql<SqlBool>`s.tokens @@ to_tsquery('simple', ${tsQuery(groups)})`;
-};
+/**
+ * Looked up in the full-text index. InnoDB reads every posting of every token it is given, so it is given only the
+ * words of group `indexed` — the one the newest rows held least often — and the rows it finds are tested for the
+ * others one by one: a rare word next to a common one then costs what the rare word costs.
+ */
+const matchesTokens =
+  (indexed: number): TokenTest =>
+  (db, groups) => {
+    if (sqlFlavor(db) !== 'mysql') return sql<SqlBool>`s.tokens @@ to_tsquery('simple', ${tsQuery(groups)})`;
+    const lookUp = sql<SqlBool>`match(s.tokens) against (${`+(${groups[indexed]!.join(' ')})`} in boolean mode)`;
+    const others = groups.filter((_, i) => i !== indexed);
+    return others.length === 0 ? lookUp : sql<SqlBool>`(${lookUp} and ${containsTokens(db, others)})`;
+  };
 
 /** The same test on each row read, without the full-text index (PostgreSQL evaluates a tsquery either way). */
-const containsTokens: TokenTest = (db, terms, keys, low, high) => {
-  const groups = tokenGroups(terms, keys, low, high);
+const containsTokens: TokenTest = (db, groups) => {
   if (sqlFlavor(db) !== 'mysql') return sql<SqlBool>`s.tokens @@ to_tsquery('simple', ${tsQuery(groups)})`;
-  // Tokens are space-separated and of one length, so a token found between spaces is that token.
-  const padded = sql`concat(' ', s.tokens, ' ')`;
-  const anyOf = (tokens: string[]) => sql.join(tokens.map((token) => sql`locate(${` ${token} `}, ${padded}) > 0`), sql` or `);
-  return sql<SqlBool>`(${sql.join(groups.map((tokens) => sql`(${anyOf(tokens)})`), sql` and `)})`;
+  return sql<SqlBool>`(${sql.join(groups.map((tokens) => sql`(${holdsAny(tokens)})`), sql` and `)})`;
 };
+
+/**
+ * Whether a row's tokens hold one of these. Tokens are space-separated and all of one length, so a token found inside
+ * the column is that token, and bytes compare faster than characters in a collation.
+ */
+const holdsAny = (tokens: string[]) => sql.join(tokens.map((token) => sql`locate(binary ${token}, binary s.tokens) > 0`), sql` or `);
+
+/** How many of the rows from `low` up to `below` hold each group of alternatives. */
+async function groupCounts(db: ReadDb, groupId: string, low: number, below: number, groups: string[][]): Promise<number[]> {
+  const counts = await db
+    .selectFrom('mirror_group_message_search as s')
+    .select(groups.map((tokens, i) => sql<string>`sum(${holdsAny(tokens)})`.as(`g${i}`)))
+    .where('s.group_id', '=', groupId)
+    .where('s.seq', '>=', low)
+    .where('s.seq', '<', below)
+    .executeTakeFirst();
+  return groups.map((_, i) => Number((counts as Record<string, unknown> | undefined)?.[`g${i}`] ?? 0));
+}
 
 const tsQuery = (groups: string[][]) => groups.map((tokens) => `(${tokens.join(' | ')})`).join(' & ');
 
