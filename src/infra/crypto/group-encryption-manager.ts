@@ -17,6 +17,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { KeyStore, WrappedKey } from '../keys/port.js';
+import { forgetBlindTokens } from './blind-index.js';
 
 const FORMAT = 1;
 const HEADER = 1 + 4;
@@ -324,6 +325,7 @@ export class GroupEncryptionManager {
   private markShredded(scope: string): void {
     this.shredded.add(scope);
     this.cache.delete(scope);
+    forgetBlindTokens();
   }
 
   /** Reads the scope's versions; `before`, what was known until now, hands over its count when the version is the same. */
