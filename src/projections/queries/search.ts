@@ -49,8 +49,9 @@ const RELEVANCE_WINDOW = 500;
 /** Candidates fetched per round trip at the most. */
 const CANDIDATE_BATCH = 200;
 /**
- * The newest messages read in order before the full-text index is asked: enough that a word in one message of twenty
- * fills a page among them, few enough that reading them costs less than listing a common word's postings.
+ * The newest messages read in order before the full-text index is asked: enough that a word in one message of ten
+ * fills a page among them, few enough that reading them costs less than listing a common word's postings (a word
+ * rarer than that costs the index little).
  */
 const RECENT_ROWS = 200;
 /**
@@ -118,7 +119,13 @@ export async function searchMessages(ctx: ReadContext, input: SearchInput, acces
  * them the full-text index looks up the tokens slice by slice, newest first, in windows that double until the page is
  * full — rare words, which have few postings per slice, are found there.
  */
-async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, belowSeq: number | null, access: Promise<unknown>): Promise<Hit[]> {
+async function findHits(
+  ctx: ReadContext,
+  input: SearchInput,
+  wanted: number,
+  belowSeq: number | null,
+  access: Promise<unknown>,
+): Promise<Hit[]> {
   const db = readDb(ctx);
   const { groupId, query } = input;
   const terms = candidateTerms(query);
@@ -139,11 +146,12 @@ async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, be
    * The candidates of a window, newest first, with the rows a page shows: those whose decrypted text confirms them
    * become hits until the page is full. Asked for half as many again as hits are missing, since most candidates are
    * hits but some share only a prefix or a token with the words, then for twice as many each time a window holds more,
-   * for a long word behind a common stem, whose candidates mostly are not. Answers how many candidates the window held below `below`, up to what was asked.
+   * for a long word behind a common stem, whose candidates mostly are not. Answers how many candidates it read.
    */
   const scan = async (lowSeq: number, tokenTest: TokenTest): Promise<number> => {
     let seen = 0;
-    for (let limit = Math.max(Math.ceil(CANDIDATE_SLACK * (wanted - hits.length)), MIN_BATCH); ; limit = Math.min(2 * limit, CANDIDATE_BATCH)) {
+    let limit = Math.max(Math.ceil(CANDIDATE_SLACK * (wanted - hits.length)), MIN_BATCH);
+    for (;;) {
       const rows = await candidatesIn(lowSeq, tokenTest, limit);
       seen += rows.length;
       for (const { seq, ...row } of rows) {
@@ -154,6 +162,7 @@ async function findHits(ctx: ReadContext, input: SearchInput, wanted: number, be
       }
       if (hits.length >= wanted || rows.length < limit) return seen;
       below = Number(rows.at(-1)!.seq);
+      limit = Math.min(2 * limit, CANDIDATE_BATCH);
     }
   };
   /** One round trip: the newest candidates below `below` from `lowSeq` on, joined with their messages' rows. */
