@@ -286,6 +286,19 @@ const searchByPlace: Migration = {
   },
 };
 
+/**
+ * The blind index's tokens changed form (longer, and one term per word: queries/search.ts would find nothing in rows
+ * written the old way), so the index is emptied and its projection's checkpoint dropped: the projector indexes the
+ * whole log again from the start, before it moves on with the other read models, which skip what they hold already.
+ */
+const searchTokensV2: Migration = {
+  async up(db) {
+    await db.deleteFrom('mirror_group_message_search').execute();
+    await db.deleteFrom('mirror_projection_checkpoints').where('projection', '=', 'search').execute();
+    await db.deleteFrom('mirror_projection_stream_revisions').where('projection', '=', 'search').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_chat_core': chatCore,
   '0002_chat_features': chatFeatures,
@@ -293,6 +306,7 @@ const migrations: Record<string, Migration> = {
   '0004_search': search,
   '0005_delivery': delivery,
   '0006_search_by_place': searchByPlace,
+  '0007_search_tokens_v2': searchTokensV2,
 };
 
 /** Where the Migrator records what it has run on the live tables; a shadow copy of them keeps its own record (shadow-tables.ts). */

@@ -4,14 +4,16 @@
  * message lies in, so the database can match equal tokens without learning the words, the same word looks different
  * in every group and every slice, and the newest slices can be searched first.
  *
- * Tokens are short on purpose (storage stays under 3x the plaintext): about 23 bits, so two terms may share a token
- * now and then within a slice. Every candidate is confirmed on the decrypted text, so such a collision costs a
- * decryption, never a wrong result.
+ * Tokens are short on purpose (storage stays under 3x the plaintext): about 28 bits, so two terms may share a token
+ * now and then. Every candidate is confirmed on the decrypted text, so a collision never gives a wrong result, but it
+ * costs time: the full-text index is one for all groups, and a query token that collides with a common word of some
+ * other group's slice makes the look-up list (and MySQL fetch and turn away) thousands of that group's rows: at 23
+ * bits and a million messages, several milliseconds on a few searches in a hundred.
  */
 import { createHmac } from 'node:crypto';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
-const LETTERS = 4;
+const LETTERS = 5;
 
 /**
  * Tokens made lately, by search key, slice and term. Words repeat (a few common ones make most of any text), and an

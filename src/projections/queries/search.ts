@@ -259,11 +259,11 @@ async function filtersOf(db: ReadDb, groupId: string, query: SearchQuery): Promi
 /** A window's test of its rows for the query's tokens: one list of alternatives per query word, all required. */
 type TokenTest = (db: ReadDb, groups: string[][]) => Expression<SqlBool>;
 
-/** For each group of alternatives, its tokens: one per alternative, key version and slice in the window. */
-function tokenGroups(terms: string[][], keys: SearchKey[], low: number, high: number): string[][] {
-  return terms.map((alternatives) => {
+/** For each query word's term, the tokens that stand for it in the window: one per key version and slice. */
+function tokenGroups(terms: string[], keys: SearchKey[], low: number, high: number): string[][] {
+  return terms.map((term) => {
     const tokens = new Set<string>();
-    for (const term of alternatives) for (const { key } of keys) for (let b = low; b <= high; b++) tokens.add(blindToken(key, b, term));
+    for (const { key } of keys) for (let b = low; b <= high; b++) tokens.add(blindToken(key, b, term));
     return [...tokens];
   });
 }
