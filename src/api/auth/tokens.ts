@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
+import { recentCache } from '../../infra/recent-cache.js';
 
 const ALGORITHM = 'HS256';
 
@@ -37,14 +38,14 @@ export interface TokenOptions {
 /**
  * Tokens verified lately, until they expire. A client sends the same token with every request, and checking its
  * signature is a WebCrypto HMAC that leaves the main thread and comes back (about half a millisecond); a token's
- * claims cannot change, so once checked it holds until its `exp`, as it would checked again. Bounded; oldest first out.
+ * claims cannot change, so once checked it holds until its `exp`, as it would checked again. Bounded.
  */
-const VERIFIED_TOKENS = 10_000;
+const VERIFIED_TOKENS_PER_GENERATION = 5_000;
 
 const secondsNow = () => Math.floor(Date.now() / 1000);
 
 export function createTokenService(options: TokenOptions) {
-  const verified = new Map<string, AuthUser>();
+  const verified = recentCache<AuthUser>(VERIFIED_TOKENS_PER_GENERATION);
   return {
     async issue(user: { id: number; username: string; email: string }, now = new Date()) {
       const iat = Math.floor(now.getTime() / 1000);
@@ -75,7 +76,6 @@ export function createTokenService(options: TokenOptions) {
         });
         const { id, username, email, sessionId, exp } = payloadSchema.parse(payload);
         const user = Object.freeze({ id, username, email, sessionId, exp });
-        if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
         verified.set(token, user);
         return user;
       } catch {

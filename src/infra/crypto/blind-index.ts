@@ -11,42 +11,32 @@
  * bits and a million messages, several milliseconds on a few searches in a hundred.
  */
 import { createHmac } from 'node:crypto';
+import { recentCache } from '../recent-cache.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const LETTERS = 5;
 
 /**
  * Tokens made lately, by search key, slice and term. Words repeat (a few common ones make most of any text), and an
- * HMAC costs more than the rest of indexing a message together, so most of a message's tokens are found here. Two
- * generations: when the newer fills up it becomes the older and the older is dropped, so what is still used stays and
- * nothing is evicted one entry at a time (deleting a Map's oldest entry again and again makes V8 skip ever more holes).
+ * HMAC costs more than the rest of indexing a message together, so most of a message's tokens are found here.
  * Forgotten at once when a group is shredded.
  */
-let newer = new Map<string, string>();
-let older = new Map<string, string>();
-const GENERATION = 50_000;
+const remembered = recentCache<string>(50_000);
 /** A number per search key for the cache's keys; a key no longer in use takes its number with it. */
 const keyIds = new WeakMap<Uint8Array, number>();
 let nextKeyId = 0;
 
 /** Forgets every remembered token: a shredded group's words must not outlive its keys in memory either. */
 export function forgetBlindTokens(): void {
-  newer = new Map();
-  older = new Map();
+  remembered.clear();
 }
 
 export function blindToken(searchKey: Uint8Array, bucket: number, term: string): string {
   let keyId = keyIds.get(searchKey);
   if (keyId === undefined) keyIds.set(searchKey, (keyId = nextKeyId++));
   const id = `${keyId}|${bucket}|${term}`;
-  let token = newer.get(id);
-  if (token !== undefined) return token;
-  token = older.get(id) ?? tokenOf(searchKey, bucket, term);
-  if (newer.size >= GENERATION) {
-    older = newer;
-    newer = new Map();
-  }
-  newer.set(id, token);
+  let token = remembered.get(id);
+  if (token === undefined) remembered.set(id, (token = tokenOf(searchKey, bucket, term)));
   return token;
 }
 
