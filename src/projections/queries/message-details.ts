@@ -1,7 +1,8 @@
 /**
  * What a message shows besides its own row — reactions, read receipts, its pin, and for a reply a preview of its
- * parent — loaded for a whole page with one query each, however long the page.
+ * parent — loaded for a whole page with one query, however long the page.
  */
+import { sql } from 'kysely';
 import { groupKeyScope } from '../../infra/crypto/event-sealing.js';
 import type { GroupEncryptionManager } from '../../infra/crypto/group-encryption-manager.js';
 import type { ReadDb } from '../schema.js';
@@ -31,13 +32,19 @@ export async function toChatMessages(
   opened: ReadonlyMap<string, MessageBody> = new Map(),
 ): Promise<ChatMessage[]> {
   if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  const [reactions, readers, pins, previews] = await together(db, [
-    () => reactionSummaries(db, ids, viewerId),
-    () => readersOf(db, ids),
-    () => pinsOf(db, crypto, rows),
-    () => replyPreviews(db, crypto, rows),
-  ] as const);
+  const details = await detailRows(db, rows);
+  const of = (kind: DetailRow['kind']) => details.filter((d) => d.kind === kind);
+  const reactions = summarizeReactions(of('reaction') as ReactionRow[], viewerId);
+  const readers = new Map<string, number[]>();
+  for (const read of of('read')) {
+    const ofMessage = readers.get(read.message_id) ?? [];
+    readers.set(read.message_id, ofMessage);
+    ofMessage.push(read.user_id!);
+  }
+  const [pins, previews] = await Promise.all([
+    openPins(crypto, of('pin')),
+    previewsOf(crypto, rows, of('parent').map((p) => ({ id: p.message_id, group_id: p.group_id!, sealed: p.sealed, username: p.username }))),
+  ]);
   return Promise.all(
     rows.map((row) => {
       const preview = previews.get(row.id);
@@ -49,16 +56,82 @@ export async function toChatMessages(
   );
 }
 
-/**
- * Runs the queries concurrently on the pool, so that their round trips overlap (PGlite's single connection queues
- * them); one after the other inside a transaction, which has a single connection to share.
- */
-async function together<const T extends readonly (() => Promise<unknown>)[]>(db: ReadDb, queries: T): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
-  if (!db.isTransaction) return Promise.all(queries.map((query) => query())) as never;
-  const results: unknown[] = [];
-  for (const query of queries) results.push(await query());
-  return results as never;
+/** One reaction, read receipt or pin of a page's messages, or a parent its replies quote; `kind` says which. */
+interface DetailRow {
+  kind: 'reaction' | 'read' | 'pin' | 'parent';
+  /** The reacted, read or pinned message, or the quoted parent. */
+  message_id: string;
+  /** Pins and parents: the group whose key opens `sealed`. */
+  group_id: string | null;
+  emoji: string | null;
+  /** Who reacted, read, pinned, or sent the parent. */
+  user_id: number | null;
+  username: string | null;
+  at: Date;
+  /** A pin's note, a parent's body (null once the parent is deleted). */
+  sealed: Uint8Array | null;
 }
+
+/**
+ * Everything a page shows besides its rows, in one query: the details of a page are a few rows, and each round trip
+ * costs the database and this process more than they do. In the order reactions and reads are listed in.
+ */
+async function detailRows(db: ReadDb, rows: ChatMessageRow[]): Promise<DetailRow[]> {
+  const ids = rows.map((r) => r.id);
+  const parentIds = [...new Set(replies(rows).map((r) => r.parent_message_id!))];
+  const none = sql<null>`null`;
+  // Pins first: PostgreSQL types a union's columns branch by branch, and theirs give every column a type.
+  const details = db
+    .selectFrom('mirror_group_pinned_messages')
+    .select([sql<DetailRow['kind']>`'pin'`.as('kind'), 'message_id', 'group_id', none.as('emoji'), 'pinned_by as user_id', none.as('username')])
+    .select(['pinned_at as at', 'pin_note_sealed as sealed'])
+    .where('group_id', 'in', [...new Set(rows.map((m) => m.group_id))])
+    .where('message_id', 'in', ids)
+    .$castTo<DetailRow>()
+    .unionAll(
+      db
+        .selectFrom('mirror_group_message_reactions as r')
+        .leftJoin('mirror_users as u', 'u.id', 'r.user_id')
+        .select([sql<DetailRow['kind']>`'reaction'`.as('kind'), 'r.message_id', none.as('group_id'), 'r.emoji', 'r.user_id', 'u.username', 'r.created_at as at', none.as('sealed')])
+        .where('r.message_id', 'in', ids)
+        .$castTo<DetailRow>(),
+    )
+    .unionAll(
+      db
+        .selectFrom('mirror_group_message_reads')
+        .select([sql<DetailRow['kind']>`'read'`.as('kind'), 'message_id', none.as('group_id'), none.as('emoji'), 'user_id', none.as('username'), 'read_at as at', none.as('sealed')])
+        .where('message_id', 'in', ids)
+        .$castTo<DetailRow>(),
+    )
+    .$if(parentIds.length > 0, (q) =>
+      q.unionAll(
+        db
+          .selectFrom('mirror_group_messages as m')
+          .leftJoin('mirror_users as u', 'u.id', 'm.sender_user_id')
+          .select([sql<DetailRow['kind']>`'parent'`.as('kind'), 'm.id as message_id', 'm.group_id', none.as('emoji'), 'm.sender_user_id as user_id', 'u.username', 'm.created_at as at'])
+          .select(sql<Uint8Array | null>`case when m.is_deleted then null else m.body_sealed end`.as('sealed'))
+          .where('m.id', 'in', parentIds)
+          .$castTo<DetailRow>(),
+      ),
+    );
+  return (await details.execute()).sort(listedOrder);
+}
+
+/**
+ * Reactions and reads are listed oldest first, then by emoji and user. Sorted here, not by the database: ordering a
+ * union makes MariaDB copy it into a temporary table, on disk when a column is a blob.
+ */
+const listedOrder = (a: Listed, b: Listed) => a.at.getTime() - b.at.getTime() || codeOrder(a.emoji ?? '', b.emoji ?? '') || (a.user_id ?? 0) - (b.user_id ?? 0);
+
+const codeOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+interface Listed {
+  at: Date;
+  emoji: string | null;
+  user_id: number | null;
+}
+
+const replies = (rows: ChatMessageRow[]) => rows.filter((r) => r.parent_message_id !== null && !r.is_deleted);
 
 /**
  * Messages the projector has just stored, from their MessageSent events. Their reactions, reads, pins and replies come
@@ -108,12 +181,21 @@ export async function reactionSummaries(db: ReadDb, messageIds: string[], viewer
   const rows = await db
     .selectFrom('mirror_group_message_reactions as r')
     .leftJoin('mirror_users as u', 'u.id', 'r.user_id')
-    .select(['r.message_id', 'r.emoji', 'r.user_id', 'u.username'])
+    .select(['r.message_id', 'r.emoji', 'r.user_id', 'u.username', 'r.created_at as at'])
     .where('r.message_id', 'in', messageIds)
-    .orderBy('r.created_at')
-    .orderBy('r.emoji')
-    .orderBy('r.user_id')
     .execute();
+  return summarizeReactions(rows.sort(listedOrder), viewerId);
+}
+
+interface ReactionRow {
+  message_id: string;
+  emoji: string;
+  user_id: number;
+  username: string | null;
+}
+
+/** Reactions listed oldest first, as each message's summaries. */
+function summarizeReactions(rows: ReactionRow[], viewerId: number | null): Map<string, ReactionSummary[]> {
   const byMessage = new Map<string, Map<string, ReactionSummary>>();
   for (const row of rows) {
     const summaries = byMessage.get(row.message_id) ?? new Map<string, ReactionSummary>();
@@ -125,23 +207,6 @@ export async function reactionSummaries(db: ReadDb, messageIds: string[], viewer
     if (row.user_id === viewerId) summary.hasReacted = true;
   }
   return new Map([...byMessage].map(([id, summaries]) => [id, [...summaries.values()]]));
-}
-
-async function readersOf(db: ReadDb, messageIds: string[]): Promise<Map<string, number[]>> {
-  const rows = await db
-    .selectFrom('mirror_group_message_reads')
-    .select(['message_id', 'user_id'])
-    .where('message_id', 'in', messageIds)
-    .orderBy('read_at')
-    .orderBy('user_id')
-    .execute();
-  const readers = new Map<string, number[]>();
-  for (const row of rows) {
-    const ofMessage = readers.get(row.message_id) ?? [];
-    readers.set(row.message_id, ofMessage);
-    ofMessage.push(row.user_id);
-  }
-  return readers;
 }
 
 const pinNoteContext = (groupId: string, messageId: string) => `pin|${groupId}|${messageId}`;
@@ -156,24 +221,18 @@ export async function openPinNote(crypto: GroupEncryptionManager, groupId: strin
 
 type PinFields = Required<Pick<ChatMessageMetadata, 'pinNote' | 'pinnedAt' | 'pinnedBy'>>;
 
-async function pinsOf(db: ReadDb, crypto: GroupEncryptionManager, messages: ChatMessageRow[]): Promise<Map<string, PinFields>> {
-  const rows = await db
-    .selectFrom('mirror_group_pinned_messages')
-    .select(['group_id', 'message_id', 'pinned_by', 'pin_note_sealed', 'pinned_at'])
-    .where('group_id', 'in', [...new Set(messages.map((m) => m.group_id))])
-    .where('message_id', 'in', messages.map((m) => m.id))
-    .execute();
-  const pins = await Promise.all(
-    rows.map(async (row): Promise<[string, PinFields]> => [
-      row.message_id,
+async function openPins(crypto: GroupEncryptionManager, pins: DetailRow[]): Promise<Map<string, PinFields>> {
+  const opened = await Promise.all(
+    pins.map(async (pin): Promise<[string, PinFields]> => [
+      pin.message_id,
       {
-        pinNote: row.pin_note_sealed ? await openPinNote(crypto, row.group_id, row.message_id, row.pin_note_sealed) : null,
-        pinnedAt: row.pinned_at.toISOString(),
-        pinnedBy: row.pinned_by,
+        pinNote: pin.sealed ? await openPinNote(crypto, pin.group_id!, pin.message_id, pin.sealed) : null,
+        pinnedAt: pin.at.toISOString(),
+        pinnedBy: pin.user_id,
       },
     ]),
   );
-  return new Map(pins);
+  return new Map(opened);
 }
 
 const PREVIEW_LENGTH = 100;
@@ -190,21 +249,30 @@ function preview(text: string): string {
 
 /** Read from the parent now, so an edit shows and a deletion leaves ''. A deleted reply quotes nothing. */
 async function replyPreviews(db: ReadDb, crypto: GroupEncryptionManager, rows: ChatMessageRow[]): Promise<Map<string, ReplyPreview>> {
-  const replies = rows.filter((r) => r.parent_message_id !== null && !r.is_deleted);
-  if (replies.length === 0) return new Map();
+  const parentIds = [...new Set(replies(rows).map((r) => r.parent_message_id!))];
+  if (parentIds.length === 0) return new Map();
   const parents = await db
     .selectFrom('mirror_group_messages as m')
     .leftJoin('mirror_users as u', 'u.id', 'm.sender_user_id')
     .select(['m.id', 'm.group_id', 'm.body_sealed', 'm.is_deleted', 'u.username'])
-    .where('m.id', 'in', [...new Set(replies.map((r) => r.parent_message_id!))])
+    .where('m.id', 'in', parentIds)
     .execute();
+  return previewsOf(crypto, rows, parents.map((p) => ({ ...p, sealed: p.is_deleted ? null : p.body_sealed })));
+}
+
+/** The replies' previews, from their parents' rows (`sealed` null once a parent is deleted). */
+async function previewsOf(
+  crypto: GroupEncryptionManager,
+  rows: ChatMessageRow[],
+  parents: Array<{ id: string; group_id: string; sealed: Uint8Array | null; username: string | null }>,
+): Promise<Map<string, ReplyPreview>> {
   const quoted = new Map(
     await Promise.all(
       parents.map(async (p): Promise<[string, ReplyPreview]> => {
-        const content = p.body_sealed && !p.is_deleted ? (await openMessageBody(crypto, p.group_id, p.id, p.body_sealed)).content : '';
+        const content = p.sealed ? (await openMessageBody(crypto, p.group_id, p.id, p.sealed)).content : '';
         return [p.id, { messageId: p.id, senderUsername: p.username ?? '', content: preview(content) }];
       }),
     ),
   );
-  return new Map(replies.flatMap((r) => (quoted.has(r.parent_message_id!) ? [[r.id, quoted.get(r.parent_message_id!)!] as const] : [])));
+  return new Map(replies(rows).flatMap((r) => (quoted.has(r.parent_message_id!) ? [[r.id, quoted.get(r.parent_message_id!)!] as const] : [])));
 }

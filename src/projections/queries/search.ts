@@ -165,8 +165,11 @@ async function findHits(
       limit = Math.min(2 * limit, CANDIDATE_BATCH);
     }
   };
-  /** One round trip: the newest candidates below `below` from `lowSeq` on, joined with their messages' rows. */
-  const candidatesIn = (lowSeq: number, tokenTest: TokenTest, limit: number) => {
+  /**
+   * One round trip: the newest candidates below `below` from `lowSeq` on, joined with their messages' rows. Put in
+   * order here: ordered by the database, the rows and their bodies would be sorted again after the join.
+   */
+  const candidatesIn = async (lowSeq: number, tokenTest: TokenTest, limit: number) => {
     let candidates = db
       .selectFrom('mirror_group_message_search as s')
       .select(['s.message_id', 's.seq'])
@@ -177,11 +180,8 @@ async function findHits(
       .limit(limit);
     if (lowSeq > 0) candidates = candidates.where('s.seq', '>=', lowSeq);
     if (terms.length > 0) candidates = candidates.where(tokenTest(db, tokenGroups(terms, keys, bucketOf(lowSeq), bucketOf(below - 1))));
-    return selectChatMessages(db)
-      .innerJoin(candidates.as('c'), 'c.message_id', 'm.id')
-      .select('c.seq')
-      .orderBy('c.seq', 'desc')
-      .execute();
+    const rows = await selectChatMessages(db).innerJoin(candidates.as('c'), 'c.message_id', 'm.id').select('c.seq').execute();
+    return rows.sort((a, b) => Number(b.seq) - Number(a.seq));
   };
   // Without words every message passing the filters is a hit: the newest below the cursor, read in order.
   if (terms.length === 0) {
