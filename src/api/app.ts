@@ -3,7 +3,7 @@
  * hook of the chat routes does not leak onto /health or the auth endpoints.
  */
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ApiDeps } from './deps.js';
 import { clientErrorHandler, errorHandler, notFoundHandler } from './errors.js';
 import { httpRateLimits } from './rate-limits.js';
@@ -25,9 +25,25 @@ import { chatGateway, selectProtocol } from './ws/gateway.js';
 const MAX_WS_PAYLOAD = 64 * 1024;
 const MAX_BODY_BYTES = 256 * 1024;
 
+/**
+ * One log line a request, when it is answered, naming the request as Fastify's "incoming request" line would: Fastify
+ * writes both lines, and each is a write to the log.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    const entry = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...entry, err: error }, 'request errored');
+    else reply.log.info(entry, 'request completed');
+  }
+}
+
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new OneLinePerRequest(),
     bodyLimit: MAX_BODY_BYTES,
     return503OnClosing: true,
     // Errors met before a route runs (a bad URL, HTTP the parser refuses) answer in the envelope too.
