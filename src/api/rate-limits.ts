@@ -1,14 +1,15 @@
 /**
  * The guide's rate limits, per user and shared by every server process (the limiter's state lives in Redis when
  * there is one). Over HTTP a request counts against the limit its route names (`config.rateLimit`: sends and typing
- * starts), and any other write by a signed-in user against `httpWrites`; reads and sign-in count against none. Over
- * WebSocket every frame counts against `wsFrames`, and a typing start also against `typingStarts`.
+ * starts), and any other write by a signed-in user against `httpWrites`; reads count against none. Over WebSocket
+ * every frame counts against `wsFrames`, and a typing start also against `typingStarts`. Sign-in attempts count
+ * against `logins`, per account and client address, so that a password cannot be guessed at the server's speed.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { RateDecision, RateLimiter, RateRule } from '../infra/rate-limits/port.js';
 
-export type LimitName = 'httpMessages' | 'httpWrites' | 'wsFrames' | 'typingStarts';
+export type LimitName = 'httpMessages' | 'httpWrites' | 'wsFrames' | 'typingStarts' | 'logins';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -22,6 +23,7 @@ const refusals: Record<LimitName, string> = {
   httpWrites: 'Too many requests. Please wait before trying again.',
   wsFrames: 'Too many frames. Please slow down.',
   typingStarts: 'Too many typing signals. Please wait before sending more.',
+  logins: 'Too many sign-in attempts. Please wait before trying again.',
 };
 
 export interface LimitDecision extends RateDecision {
@@ -30,10 +32,10 @@ export interface LimitDecision extends RateDecision {
 
 export function createRateLimits(limiter: RateLimiter, rules: Record<LimitName, RateRule>) {
   return {
-    /** Counts one action of the user against the limit, unless it is refused. */
-    async take(name: LimitName, userId: number): Promise<LimitDecision> {
+    /** Counts one action of the subject (a user's id, or what `logins` counts by) against the limit, unless it is refused. */
+    async take(name: LimitName, subject: number | string): Promise<LimitDecision> {
       const rule = rules[name];
-      return { ...(await limiter.take(`${name}:${userId}`, rule)), limit: rule.limit };
+      return { ...(await limiter.take(`${name}:${subject}`, rule)), limit: rule.limit };
     },
 
     /** The guide's RATE_LIMITED, `details.retryAfter` in whole seconds. */
@@ -59,15 +61,19 @@ export function httpRateLimits(app: FastifyInstance, limits: RateLimits): void {
   app.addHook('preHandler', async (request, reply) => {
     // Routes without authentication leave `user` undefined.
     if (!request.user || reads.has(request.method)) return;
-    const name = request.routeOptions.config.rateLimit ?? 'httpWrites';
-    const decision = await limits.take(name, request.user.id);
-    void reply.headers({
-      'x-ratelimit-limit': decision.limit,
-      'x-ratelimit-remaining': decision.remaining,
-      'x-ratelimit-reset': Math.ceil(decision.resetMs / 1000),
-    });
-    if (decision.allowed) return;
-    void reply.header('retry-after', wholeSeconds(decision.retryAfterMs));
-    throw limits.refusal(name, decision);
+    await countRequest(limits, reply, request.routeOptions.config.rateLimit ?? 'httpWrites', request.user.id);
   });
+}
+
+/** Counts a request against a limit, saying so in the headers above; throws the refusal when over it. */
+export async function countRequest(limits: RateLimits, reply: FastifyReply, name: LimitName, subject: number | string): Promise<void> {
+  const decision = await limits.take(name, subject);
+  void reply.headers({
+    'x-ratelimit-limit': decision.limit,
+    'x-ratelimit-remaining': decision.remaining,
+    'x-ratelimit-reset': Math.ceil(decision.resetMs / 1000),
+  });
+  if (decision.allowed) return;
+  void reply.header('retry-after', wholeSeconds(decision.retryAfterMs));
+  throw limits.refusal(name, decision);
 }

@@ -76,6 +76,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       httpWrites: { limit: config.RATE_LIMIT_HTTP_WRITES_PER_MIN, periodMs: 60_000 },
       wsFrames: { limit: config.RATE_LIMIT_WS_FRAMES_PER_SEC, periodMs: 1000 },
       typingStarts: { limit: config.RATE_LIMIT_TYPING_STARTS_PER_MIN, periodMs: 60_000 },
+      logins: { limit: config.RATE_LIMIT_LOGINS_PER_HOUR, periodMs: 3_600_000 },
     });
     // Another process (`mirror-chat keys …`) rotated or shredded a scope: read its keys again before the next use.
     const stopForgetting = await bus.subscribe(KEYS_CHANGED_CHANNEL, (scope) => {

@@ -66,6 +66,8 @@ export const configSchema = z.object({
   RATE_LIMIT_HTTP_WRITES_PER_MIN: z.coerce.number().int().positive().default(120),
   /** Typing starts, REST and WebSocket together; far above what the guide's debounced client sends. */
   RATE_LIMIT_TYPING_STARTS_PER_MIN: z.coerce.number().int().positive().default(60),
+  /** Sign-in attempts per account and client address, right or wrong: enough for a person, too few to guess a password. */
+  RATE_LIMIT_LOGINS_PER_HOUR: z.coerce.number().int().positive().default(20),
   /** A socket whose frames not yet sent pass this many bytes is too slow to keep up, and is closed (4008). */
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(64 * 1024).default(1024 * 1024),
   /** A socket rejoining with `lastMessageId` is sent at most this many missed messages, edits and deletes; past it, resync. */

@@ -1,12 +1,13 @@
 /**
- * Rate limits, per user: messages over HTTP, other writes over HTTP, typing starts, and frames over WebSocket. A
+ * Rate limits, per user: messages over HTTP, other writes over HTTP, typing starts, and frames over WebSocket; sign-in
+ * attempts per account. A
  * refusal is RATE_LIMITED in the guide's envelope, with the seconds to wait, and changes nothing. The per-minute
  * limits are set low here (and their defaults checked in test/unit/cli/config.test.ts), so that one action comes back
  * only every 12 s or more and a slow run cannot see one come back; the frame limit keeps its default of 10 a second,
  * which frames sent together exceed at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChatSocket, groupWith, registerUser, type ApiAnswer, type TestUser } from '../support/client.js';
+import { ChatSocket, groupWith, registerUser, RestClient, type ApiAnswer, type TestUser } from '../support/client.js';
 import { freshBackends, startTestServer, type TestBackends, type TestServer } from '../support/server.js';
 
 let backends: TestBackends;
@@ -22,7 +23,7 @@ const register = (name: string) => registerUser(server.url, name);
 beforeAll(async () => {
   backends = await freshBackends();
   delete backends.env.RATE_LIMIT_WS_FRAMES_PER_SEC;
-  Object.assign(backends.env, { RATE_LIMIT_HTTP_MESSAGES_PER_MIN: '3', RATE_LIMIT_HTTP_WRITES_PER_MIN: '5', RATE_LIMIT_TYPING_STARTS_PER_MIN: '4' });
+  Object.assign(backends.env, { RATE_LIMIT_HTTP_MESSAGES_PER_MIN: '3', RATE_LIMIT_HTTP_WRITES_PER_MIN: '5', RATE_LIMIT_TYPING_STARTS_PER_MIN: '4', RATE_LIMIT_LOGINS_PER_HOUR: '3' });
   server = await startTestServer({ backends });
 });
 afterAll(async () => {
@@ -112,6 +113,29 @@ describe('over HTTP', () => {
     expect(error).toMatchObject({ requestId: 'typing-5', payload: { code: 'RATE_LIMITED', requestId: 'typing-5', details: { retryAfter: expect.any(Number) } } });
     // Stopping is never throttled.
     expect((await dave.api.post(`/mirror/api/groups/${groupId}/chat/typing/stop`)).status).toBe(200);
+  });
+});
+
+describe('signing in', () => {
+  const login = (body: Record<string, string>) => new RestClient(server.url).post('/mirror/api/auth/login', body);
+
+  it('allows RATE_LIMIT_LOGINS_PER_HOUR attempts an hour per account, right or wrong, then refuses even the right password', async () => {
+    const [henry, iris] = [await register('henry'), await register('iris')];
+    // By name or by email, the attempts are the account's.
+    expect((await login({ username: henry.username, password: 'a wrong guess' })).status).toBe(401);
+    expect((await login({ email: `${henry.username}@example.test`, password: 'another guess' })).status).toBe(401);
+    const third = await login({ username: henry.username, password: 'correct horse battery' });
+    expect(third.status).toBe(200);
+    expect(limitHeaders(third)).toEqual({ limit: '3', remaining: '0' });
+
+    const refused = await login({ username: henry.username, password: 'correct horse battery' });
+    expectRefused(refused, 3, 3600);
+    expect(refused.body.error.message).toBe('Too many sign-in attempts. Please wait before trying again.');
+
+    // Another account is counted apart, and a name no account has is counted too, without saying whether it exists.
+    expect((await login({ username: iris.username, password: 'correct horse battery' })).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await login({ username: 'nobody_at_all', password: 'a guess' })).status).toBe(401);
+    expectRefused(await login({ username: 'nobody_at_all', password: 'a guess' }), 3, 3600);
   });
 });
 

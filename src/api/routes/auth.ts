@@ -7,6 +7,7 @@ import { findUserByLogin, getUser } from '../../projections/queries/users.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { ApiDeps } from '../deps.js';
 import { readAfterWrite } from '../read-after-write.js';
+import { countRequest } from '../rate-limits.js';
 import { parseInput } from '../validation.js';
 
 export const registerBody = z.strictObject({
@@ -45,9 +46,14 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     return reply.status(201).send({ success: true, data: await session(user) });
   });
 
-  app.post('/mirror/api/auth/login', async (request) => {
+  app.post('/mirror/api/auth/login', async (request, reply) => {
     const body = parseInput(loginBody, request.body, 'body');
-    const user = await findUserByLogin(deps.read, body.username ?? body.email!);
+    const login = body.username ?? body.email!;
+    const user = await findUserByLogin(deps.read, login);
+    // By account, so that its name and its email share one count, and by address, so that a stranger's guesses
+    // cannot lock its owner out. Counted before the password is checked: a refused guess is never tested.
+    const account = user ? `user ${user.id}` : `unknown ${login.toLowerCase()}`;
+    await countRequest(deps.rateLimits, reply, 'logins', `${account}|${request.ip}`);
     const valid = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
     if (!user || !valid) throw new DomainError('UNAUTHORIZED', 'Wrong username, email or password');
     return { success: true, data: await session(user) };

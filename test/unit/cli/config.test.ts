@@ -22,6 +22,7 @@ it("has the guide's rate limits by default, and takes others from the environmen
     RATE_LIMIT_WS_FRAMES_PER_SEC: 10,
     RATE_LIMIT_HTTP_WRITES_PER_MIN: 120,
     RATE_LIMIT_TYPING_STARTS_PER_MIN: 60,
+    RATE_LIMIT_LOGINS_PER_HOUR: 20,
     WS_MAX_BUFFERED_BYTES: 1024 * 1024,
   });
   expect(parseConfig({ RATE_LIMIT_HTTP_MESSAGES_PER_MIN: '5', RATE_LIMIT_WS_FRAMES_PER_SEC: '2' })).toMatchObject({
