@@ -1,6 +1,7 @@
 /**
- * A TCP proxy in front of a shared backend (Redis, MariaDB) that a test can cut and restore on the same port. Other
- * test files use the same services at the same time, so a test never restarts one: it cuts its own proxy instead.
+ * A TCP proxy in front of a shared backend (Redis, MariaDB, PostgreSQL) that a test can cut and restore on the same
+ * port. Other test files use the same services at the same time, so a test never restarts one: it cuts its own proxy
+ * instead.
  * A cut drops every connection and refuses new ones until `restore`, which is what a restart of the service looks
  * like to the process on the other side.
  */
@@ -17,7 +18,12 @@ export interface TcpProxy {
 
 const DEFAULT_PORTS: Record<string, number> = { 'redis:': 6379, 'mysql:': 3306, 'mariadb:': 3306 };
 
-export async function tcpProxy(target: string): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  /** How long a connection's server side stays open after its client has closed its own, as over a slow network. */
+  lingerMs?: number;
+}
+
+export async function tcpProxy(target: string, { lingerMs = 0 }: TcpProxyOptions = {}): Promise<TcpProxy> {
   const parsed = new URL(target);
   const host = parsed.hostname;
   const port = Number(parsed.port || DEFAULT_PORTS[parsed.protocol]);
@@ -25,14 +31,15 @@ export async function tcpProxy(target: string): Promise<TcpProxy> {
   let server: Server | undefined;
   const listen = (on: number) =>
     new Promise<number>((resolve, reject) => {
-      const listening = createServer((client) => {
+      const listening = createServer({ allowHalfOpen: true }, (client) => {
         const upstream = connect(port, host);
         for (const s of [client, upstream]) {
           sockets.add(s);
           s.on('error', () => {});
           s.on('close', () => (sockets.delete(s), client.destroy(), upstream.destroy()));
         }
-        client.pipe(upstream).pipe(client);
+        client.pipe(upstream, { end: false }).pipe(client);
+        client.on('end', () => setTimeout(() => upstream.end(), lingerMs));
       });
       listening.once('error', reject);
       listening.listen(on, '127.0.0.1', () => {

@@ -4,6 +4,7 @@
  * table's key, which is what makes sending a job twice harmless.
  */
 import type { Kysely } from 'kysely';
+import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { runSql } from '../../sql/pglite/index.js';
 import type { Job, JobQueue } from '../port.js';
@@ -18,15 +19,14 @@ const STOP_TIMEOUT_MS = 15_000;
 export type PgBossDatabase = { url: string } | { pglite: Kysely<any> };
 
 export async function openPgBossQueue(database: PgBossDatabase, onError: (error: Error) => void): Promise<JobQueue> {
-  const boss = new PgBoss({
-    ...('url' in database
-      ? { connectionString: database.url, max: 4, application_name: 'mirror-chat jobs' }
-      : { db: { executeSql: (text: string, values?: unknown[]) => runSql(database.pglite, text, values) } }),
-    pollingIntervalSeconds: POLL_SECONDS,
-  });
+  const connection = 'url' in database ? serverConnection(database.url, onError) : pgliteConnection(database.pglite);
+  const boss = new PgBoss({ db: { executeSql: connection.executeSql }, pollingIntervalSeconds: POLL_SECONDS });
   // Worker and maintenance errors come as events; unheard, an 'error' event would end the process.
   boss.on('error', onError);
-  await boss.start();
+  await boss.start().catch(async (error: unknown) => {
+    await connection.end();
+    throw error;
+  });
   /** This process's workers by queue, woken when this process sends to it rather than at their next poll. */
   const workers = new Map<string, string[]>();
 
@@ -72,7 +72,44 @@ export async function openPgBossQueue(database: PgBossDatabase, onError: (error:
     },
 
     async close() {
-      await boss.stop({ graceful: true, wait: true, close: true, timeout: STOP_TIMEOUT_MS });
+      await boss.stop({ graceful: true, wait: true, timeout: STOP_TIMEOUT_MS });
+      await connection.end();
+    },
+  };
+}
+
+/** How pg-boss reaches its database (its `db` option), and how closing the queue lets go of it. */
+interface QueueConnection {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  end(): Promise<void>;
+}
+
+/** The embedded profile's PGlite, which the caller opened and closes. */
+function pgliteConnection(pglite: Kysely<any>): QueueConnection {
+  return { executeSql: (text, values) => runSql(pglite, text, values), end: async () => {} };
+}
+
+/**
+ * The queue's own connections to a PostgreSQL server. pg's `pool.end()` resolves once it has asked its connections to
+ * close, not once they have (brianc/node-postgres#2328): ending here waits for the last one, so that whoever closes the
+ * queue and then drops or restarts the database is not answered by a connection still saying goodbye.
+ */
+function serverConnection(url: string, onError: (error: Error) => void): QueueConnection {
+  const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'mirror-chat jobs' });
+  const open = new Set<unknown>();
+  pool.on('connect', (client) => open.add(client));
+  pool.on('remove', (client) => open.delete(client));
+  pool.on('error', onError);
+  return {
+    executeSql: (text, values) => pool.query(text, values),
+    async end() {
+      const allClosed = new Promise<void>((resolve) => {
+        const check = () => open.size === 0 && resolve();
+        pool.on('remove', check);
+        check();
+      });
+      await pool.end();
+      await allClosed;
     },
   };
 }
