@@ -46,6 +46,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     logController: new OneLinePerRequest(),
     bodyLimit: MAX_BODY_BYTES,
     return503OnClosing: true,
+    // Behind a listed proxy the client is who X-Forwarded-For says; anyone else could write that header themselves.
+    trustProxy: deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
     // Errors met before a route runs (a bad URL, HTTP the parser refuses) answer in the envelope too.
     frameworkErrors: errorHandler,
     clientErrorHandler,

@@ -31,6 +31,8 @@ export interface ApiDeps {
   readiness: () => Promise<Record<string, boolean>>;
   /** Browser origins allowed to open the WebSocket; empty allows any (development). */
   allowedOrigins: string[];
+  /** Reverse proxies whose X-Forwarded-For names the client (addresses, CIDR ranges); empty believes none. */
+  trustedProxies: string[];
   rateLimits: RateLimits;
   /** A socket whose frames not yet sent pass this many bytes is closed as too slow. */
   wsMaxBufferedBytes: number;

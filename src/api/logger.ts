@@ -20,10 +20,12 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       censor: '[redacted]',
     },
     serializers: {
-      req: (req: { method: string; url: string; id?: string; headers?: Record<string, unknown> }) => ({
+      // The client's address is the one TRUST_PROXY lets Fastify believe (request.ip).
+      req: (req: { method: string; url: string; id?: string; ip?: string }) => ({
         id: req.id,
         method: req.method,
         url: req.url.split('?')[0],
+        remoteAddress: req.ip,
       }),
     },
     },

@@ -3,13 +3,14 @@
  * there is one). Over HTTP a request counts against the limit its route names (`config.rateLimit`: sends and typing
  * starts), and any other write by a signed-in user against `httpWrites`; reads count against none. Over WebSocket
  * every frame counts against `wsFrames`, and a typing start also against `typingStarts`. Sign-in attempts count
- * against `logins`, per account and client address, so that a password cannot be guessed at the server's speed.
+ * against `logins`, per account and client address, so that a password cannot be guessed at the server's speed, and
+ * sign-ups against `registrations`, per client address.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { RateDecision, RateLimiter, RateRule } from '../infra/rate-limits/port.js';
 
-export type LimitName = 'httpMessages' | 'httpWrites' | 'wsFrames' | 'typingStarts' | 'logins';
+export type LimitName = 'httpMessages' | 'httpWrites' | 'wsFrames' | 'typingStarts' | 'logins' | 'registrations';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -24,6 +25,7 @@ const refusals: Record<LimitName, string> = {
   wsFrames: 'Too many frames. Please slow down.',
   typingStarts: 'Too many typing signals. Please wait before sending more.',
   logins: 'Too many sign-in attempts. Please wait before trying again.',
+  registrations: 'Too many new accounts from this address. Please wait before trying again.',
 };
 
 export interface LimitDecision extends RateDecision {
@@ -32,7 +34,7 @@ export interface LimitDecision extends RateDecision {
 
 export function createRateLimits(limiter: RateLimiter, rules: Record<LimitName, RateRule>) {
   return {
-    /** Counts one action of the subject (a user's id, or what `logins` counts by) against the limit, unless it is refused. */
+    /** Counts one action of the subject (a user's id, or what `logins` and `registrations` count by) against the limit, unless it is refused. */
     async take(name: LimitName, subject: number | string): Promise<LimitDecision> {
       const rule = rules[name];
       return { ...(await limiter.take(`${name}:${subject}`, rule)), limit: rule.limit };

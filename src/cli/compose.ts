@@ -77,6 +77,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       wsFrames: { limit: config.RATE_LIMIT_WS_FRAMES_PER_SEC, periodMs: 1000 },
       typingStarts: { limit: config.RATE_LIMIT_TYPING_STARTS_PER_MIN, periodMs: 60_000 },
       logins: { limit: config.RATE_LIMIT_LOGINS_PER_HOUR, periodMs: 3_600_000 },
+      registrations: { limit: config.RATE_LIMIT_REGISTRATIONS_PER_HOUR, periodMs: 3_600_000 },
     });
     // Another process (`mirror-chat keys …`) rotated or shredded a scope: read its keys again before the next use.
     const stopForgetting = await bus.subscribe(KEYS_CHANGED_CHANNEL, (scope) => {
@@ -128,6 +129,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       logger,
       projectionWaitMs: config.PROJECTION_WAIT_MS,
       allowedOrigins: config.CORS_ORIGINS,
+      trustedProxies: config.TRUST_PROXY,
       rateLimits,
       wsMaxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
       wsResumeMaxEvents: config.WS_RESUME_MAX_EVENTS,

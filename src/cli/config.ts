@@ -2,6 +2,7 @@
  * The server's configuration: parsed once from the environment, typed, and passed down. Nothing else reads
  * `process.env`. Unset backends fall back to the embedded profile.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const optionalUrl = (protocols: string[]) =>
@@ -20,6 +21,16 @@ const csv = z
   .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
 
 const isOrigin = (v: string) => URL.canParse(v) && new URL(v).origin === v;
+
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+/** An address, a CIDR range (`10.0.0.0/8`), or one of the named ranges Fastify's trustProxy knows. */
+const isProxyAddress = (v: string) => {
+  if (PROXY_RANGE_NAMES.includes(v)) return true;
+  const [address = '', bits, ...rest] = v.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
 
 const MASTER_KEY_FORMAT = 'must be 32 bytes, base64-encoded (openssl rand -base64 32)';
 const isMasterKey = (v: string) => Buffer.from(v, 'base64').byteLength === 32;
@@ -56,6 +67,13 @@ export const configSchema = z.object({
    * upgrade (403). Empty allows any, for development. Requests without an Origin (non-browser clients) always pass.
    */
   CORS_ORIGINS: csv.refine((origins) => origins.every(isOrigin), { message: 'each entry must be an origin such as https://chat.example.com' }),
+  /**
+   * The reverse proxies in front of the server, whose X-Forwarded-For names the client: the address the sign-in and
+   * sign-up limits count by, and the one logged. Unset: no header is believed, and the peer is the client.
+   */
+  TRUST_PROXY: csv.refine((entries) => entries.every(isProxyAddress), {
+    message: `each entry must be an IP address, a CIDR range, or one of ${PROXY_RANGE_NAMES.join(', ')}`,
+  }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long a REST write waits for its events to reach the read models before answering. */
   PROJECTION_WAIT_MS: z.coerce.number().int().positive().default(5000),
@@ -68,6 +86,8 @@ export const configSchema = z.object({
   RATE_LIMIT_TYPING_STARTS_PER_MIN: z.coerce.number().int().positive().default(60),
   /** Sign-in attempts per account and client address, right or wrong: enough for a person, too few to guess a password. */
   RATE_LIMIT_LOGINS_PER_HOUR: z.coerce.number().int().positive().default(20),
+  /** New accounts per client address: a team signing up together, not a script filling the user list. */
+  RATE_LIMIT_REGISTRATIONS_PER_HOUR: z.coerce.number().int().positive().default(10),
   /** A socket whose frames not yet sent pass this many bytes is too slow to keep up, and is closed (4008). */
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(64 * 1024).default(1024 * 1024),
   /** A socket rejoining with `lastMessageId` is sent at most this many missed messages, edits and deletes; past it, resync. */

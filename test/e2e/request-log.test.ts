@@ -20,11 +20,11 @@ function linesAbout(path: string): Array<Record<string, any>> {
 }
 
 describe('the request log', () => {
-  it('writes one line a request, once answered: method, path without its query, status and time', async () => {
+  it('writes one line a request, once answered: method, path without its query, client address, status and time', async () => {
     const groupId = await groupWith(alice);
     expect((await alice.api.get(`/mirror/api/groups/${groupId}/chat/search?q=whisperedsecret`)).status).toBe(200);
     const lines = linesAbout(`/mirror/api/groups/${groupId}/chat/search`);
-    expect(lines).toEqual([expect.objectContaining({ msg: 'request completed', req: expect.objectContaining({ method: 'GET' }), res: { statusCode: 200 } })]);
+    expect(lines).toEqual([expect.objectContaining({ msg: 'request completed', req: expect.objectContaining({ method: 'GET', remoteAddress: '127.0.0.1' }), res: { statusCode: 200 } })]);
     expect(lines[0]!.responseTime).toBeGreaterThan(0);
     expect(server.logs.join('\n')).not.toContain('whisperedsecret');
   });

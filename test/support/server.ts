@@ -37,6 +37,7 @@ export async function freshBackends(backendProfile: Profile = profile): Promise<
     RATE_LIMIT_WS_FRAMES_PER_SEC: '1000000',
     RATE_LIMIT_TYPING_STARTS_PER_MIN: '1000000',
     RATE_LIMIT_LOGINS_PER_HOUR: '1000000',
+    RATE_LIMIT_REGISTRATIONS_PER_HOUR: '1000000',
   };
   if (backendProfile === 'embedded') {
     return { env, dataDir, drop: () => rm(dataDir, { recursive: true, force: true }) };

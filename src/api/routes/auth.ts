@@ -37,6 +37,7 @@ export async function authRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
 
   app.post('/mirror/api/auth/register', async (request, reply) => {
     const body = parseInput(registerBody, request.body, 'body');
+    await countRequest(deps.rateLimits, reply, 'registrations', request.ip);
     const { userId, position } = await deps.commands.registerUser({
       username: body.username,
       email: body.email,

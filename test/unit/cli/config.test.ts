@@ -23,6 +23,7 @@ it("has the guide's rate limits by default, and takes others from the environmen
     RATE_LIMIT_HTTP_WRITES_PER_MIN: 120,
     RATE_LIMIT_TYPING_STARTS_PER_MIN: 60,
     RATE_LIMIT_LOGINS_PER_HOUR: 20,
+    RATE_LIMIT_REGISTRATIONS_PER_HOUR: 10,
     WS_MAX_BUFFERED_BYTES: 1024 * 1024,
   });
   expect(parseConfig({ RATE_LIMIT_HTTP_MESSAGES_PER_MIN: '5', RATE_LIMIT_WS_FRAMES_PER_SEC: '2' })).toMatchObject({
@@ -39,6 +40,19 @@ it('takes the allowed browser origins as a comma-separated list of origins', () 
     'http://localhost:5173',
   ]);
   expect(() => parseConfig({ CORS_ORIGINS: 'https://chat.example.com/app' })).toThrow(/CORS_ORIGINS: each entry must be an origin/);
+});
+
+it('believes no proxy by default, and takes the trusted ones as addresses, CIDR ranges or named ranges', () => {
+  expect(parseConfig({}).TRUST_PROXY).toEqual([]);
+  expect(parseConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7, ::1, fd00::/8, loopback' }).TRUST_PROXY).toEqual([
+    '10.0.0.0/8',
+    '192.168.1.7',
+    '::1',
+    'fd00::/8',
+    'loopback',
+  ]);
+  for (const wrong of ['true', '1', 'proxy.example.com', '10.0.0.0/33', '10.0.0.0/8/8'])
+    expect(() => parseConfig({ TRUST_PROXY: wrong })).toThrow(/TRUST_PROXY: each entry must be an IP address, a CIDR range/);
 });
 
 it('leaves offline delivery without a webhook by default, and takes only an http(s) one', () => {
