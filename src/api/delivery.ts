@@ -7,13 +7,15 @@
  * Rows and jobs live in different databases (the read models; pg-boss's), so no transaction spans both: rows are
  * written first, and a relay queues a job for each row that has none — after every projector commit, at start, and
  * every half minute. A job's id is its row's, so relaying a row twice queues one job.
+ *
+ * Rows of messages older than the retention are forgotten, whatever became of them, at start and every hour.
  */
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EphemeralStore } from '../infra/ephemeral/port.js';
 import type { Job, JobQueue } from '../infra/jobs/port.js';
 import type { PubSub } from '../infra/pubsub/port.js';
-import { endAttempt, markDeliveredOnConnect, markQueued, markSkipped, startAttempt } from '../projections/delivery.js';
+import { dropDeliveriesBefore, endAttempt, markDeliveredOnConnect, markQueued, markSkipped, startAttempt } from '../projections/delivery.js';
 import { CHECKPOINT_CHANNEL } from '../projections/projector.js';
 import { selectChatMessages } from '../projections/queries/chat-message.js';
 import { readDb, type ReadContext } from '../projections/queries/context.js';
@@ -28,6 +30,8 @@ const RELAY_BATCH = 500;
 const RELAY_SWEEP_MS = 30_000;
 /** Messages sent to a connecting member per read of their rows. */
 const CONNECT_BATCH = 100;
+/** How often rows past the retention are looked for: an hour's worth at most is kept too long. */
+const RETENTION_SWEEP_MS = 3_600_000;
 
 export interface WebhookConfig {
   url: string;
@@ -45,6 +49,9 @@ export interface DeliveryDeps {
   bus: PubSub;
   /** Null without a webhook: rows then wait for their members to connect. */
   webhook: { config: WebhookConfig; jobs: JobQueue } | null;
+  /** Rows of messages sent longer ago than this are forgotten, delivered or not. */
+  retentionMs: number;
+  clock: () => Date;
   logger: Logger;
 }
 
@@ -76,6 +83,7 @@ export function connectedAmong(ephemeral: EphemeralStore, logger: Logger): (user
 export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
   const { read, logger } = deps;
   const stopRelay = deps.webhook ? await startWebhook(deps, deps.webhook) : async () => {};
+  const stopForgetting = startForgetting(deps);
 
   return {
     async deliverPending(userId, send) {
@@ -105,7 +113,30 @@ export async function startDelivery(deps: DeliveryDeps): Promise<Delivery> {
         if (!open || rows.length < CONNECT_BATCH) return;
       }
     },
-    close: stopRelay,
+    async close() {
+      await stopForgetting();
+      await stopRelay();
+    },
+  };
+}
+
+/** Forgets rows past the retention now and every hour; answers how to stop. Every process does: a row goes once. */
+function startForgetting({ read, retentionMs, clock, logger }: DeliveryDeps): () => Promise<void> {
+  let sweeping: Promise<void> | null = null;
+  const sweep = () => {
+    sweeping ??= dropDeliveriesBefore(read, new Date(clock().getTime() - retentionMs))
+      .then((dropped) => {
+        if (dropped > 0) logger.info({ dropped }, 'offline delivery: forgot the rows of messages past DELIVERY_RETENTION_DAYS');
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'offline delivery: forgetting old rows failed; trying again later'))
+      .finally(() => (sweeping = null));
+  };
+  const timer = setInterval(sweep, RETENTION_SWEEP_MS);
+  timer.unref();
+  sweep();
+  return async () => {
+    clearInterval(timer);
+    await sweeping;
   };
 }
 

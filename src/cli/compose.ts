@@ -59,6 +59,7 @@ async function openRateLimiter(config: Config, logger: Logger): Promise<RateLimi
 }
 
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const clock = options.clock ?? (() => new Date());
   const thread = options.projectorThread !== false && canProjectInThread(config) ? spawnProjectorThread(config, logger) : null;
   const backends = await openBackends(config, logger, undefined, { jobs: config.DELIVERY_WEBHOOK_URL !== undefined }).catch(async (error: unknown) => {
     await thread?.abandon();
@@ -92,6 +93,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       read: { db: readDb, crypto },
       bus,
       logger,
+      retentionMs: config.DELIVERY_RETENTION_DAYS * 24 * 3600 * 1000,
+      clock,
       webhook:
         webhookUrl && backends.jobs
           ? {
@@ -110,7 +113,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     const ephemeralDeps = { ephemeral: backends.ephemeral, read: { db: readDb, crypto }, broadcast: createBroadcaster({ bus, crypto }), logger };
     const typing = createTyping(ephemeralDeps, options.typingMs);
     const presence = createPresence(ephemeralDeps, { graceMs: options.presenceGraceMs });
-    const commands = createCommands({ eventStore, crypto, clock: options.clock ?? (() => new Date()), newId: () => timeOrderedId() });
+    const commands = createCommands({ eventStore, crypto, clock, newId: () => timeOrderedId() });
     const tokens = createTokenService({
       secret: jwtSecret(config, backends.masterKey),
       issuer: config.JWT_ISSUER,

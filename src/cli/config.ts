@@ -55,6 +55,8 @@ export const configSchema = z.object({
   DELIVERY_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(5),
   /** Wait before the first retry; each later one waits twice as long as the one before, plus up to as much again. */
   DELIVERY_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(10),
+  /** Queue rows of messages older than this are forgotten, delivered or not: a member away that long reads the history. */
+  DELIVERY_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_ISSUER: z.string().default('mirror-chat'),
   JWT_AUDIENCE: z.string().default('mirror-chat'),

@@ -124,6 +124,22 @@ type Db = Pick<ReadContext, 'db'>;
 const moveRows = (ctx: Db, ids: string[], from: DeliveryStatus[]) =>
   readDb(ctx).updateTable('mirror_group_message_delivery_queue').where('id', 'in', ids).where('status', 'in', from);
 
+/**
+ * Forgets the rows of messages sent before `cutoff`, whatever became of them: a member away that long reads the group's
+ * history instead. Answers how many went. A batch at a time, chosen then deleted by id (MySQL takes no LIMIT in a
+ * subquery), so that no statement holds the table long.
+ */
+export async function dropDeliveriesBefore(ctx: Db, cutoff: Date): Promise<number> {
+  let dropped = 0;
+  for (;;) {
+    const rows = await readDb(ctx).selectFrom('mirror_group_message_delivery_queue').select('id').where('created_at', '<', cutoff).limit(CHUNK).execute();
+    if (rows.length === 0) return dropped;
+    const result = await readDb(ctx).deleteFrom('mirror_group_message_delivery_queue').where('id', 'in', rows.map((r) => r.id)).executeTakeFirst();
+    dropped += Number(result.numDeletedRows);
+    if (rows.length < CHUNK) return dropped;
+  }
+}
+
 /** Their jobs are queued: the rows wait for their first attempt, due now. */
 export async function markQueued(ctx: Db, ids: string[]): Promise<void> {
   if (ids.length === 0) return;

@@ -299,6 +299,17 @@ const searchTokensV2: Migration = {
   },
 };
 
+/** The delivery queue's rows by age, for forgetting the old ones (dropDeliveriesBefore in projections/delivery.ts). */
+const deliveryAge: Migration = {
+  async up(db) {
+    await db.schema
+      .createIndex('mirror_group_message_delivery_queue_age')
+      .on('mirror_group_message_delivery_queue')
+      .column('created_at')
+      .execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_chat_core': chatCore,
   '0002_chat_features': chatFeatures,
@@ -307,6 +318,7 @@ const migrations: Record<string, Migration> = {
   '0005_delivery': delivery,
   '0006_search_by_place': searchByPlace,
   '0007_search_tokens_v2': searchTokensV2,
+  '0008_delivery_age': deliveryAge,
 };
 
 /** Where the Migrator records what it has run on the live tables; a shadow copy of them keeps its own record (shadow-tables.ts). */

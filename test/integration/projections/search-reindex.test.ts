@@ -32,11 +32,13 @@ it('indexes the history again when the tokens changed form, and finds it', async
     );
   expect(await search('deploy')).toEqual(['the deployment went fine']);
 
-  // As an older build left it: tokens this one never makes, and the migration not yet run.
+  // As an older build left it: tokens this one never makes, and neither the migration nor those after it run yet.
   await projector.stop();
   const stale = sqlFlavor(side.db) === 'mysql' ? sql`${'0aaaa'}` : sql`to_tsvector('simple', ${'0aaaa'})`;
   await side.db.updateTable('mirror_group_message_search').set({ tokens: stale }).execute();
-  await side.db.deleteFrom('mirror_read_migrations').where('name', '=', '0007_search_tokens_v2').execute();
+  const ageIndex = side.db.schema.dropIndex('mirror_group_message_delivery_queue_age');
+  await (sqlFlavor(side.db) === 'mysql' ? ageIndex.on('mirror_group_message_delivery_queue') : ageIndex).execute();
+  await side.db.deleteFrom('mirror_read_migrations').where('name', '>=', '0007_search_tokens_v2').execute();
   expect(await search('deploy')).toEqual([]);
 
   await migrateReadModels(side.db);

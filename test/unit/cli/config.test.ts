@@ -58,7 +58,7 @@ it('believes no proxy by default, and takes the trusted ones as addresses, CIDR 
 it('leaves offline delivery without a webhook by default, and takes only an http(s) one', () => {
   const defaults = parseConfig({});
   expect(defaults.DELIVERY_WEBHOOK_URL).toBeUndefined();
-  expect([defaults.DELIVERY_RETRY_LIMIT, defaults.DELIVERY_RETRY_DELAY_SECONDS]).toEqual([5, 10]);
+  expect([defaults.DELIVERY_RETRY_LIMIT, defaults.DELIVERY_RETRY_DELAY_SECONDS, defaults.DELIVERY_RETENTION_DAYS]).toEqual([5, 10, 30]);
   expect(parseConfig({ DELIVERY_WEBHOOK_URL: 'https://push.example.com/hook' }).DELIVERY_WEBHOOK_URL).toBe('https://push.example.com/hook');
   expect(() => parseConfig({ DELIVERY_WEBHOOK_URL: 'ftp://push.example.com/hook' })).toThrow(/DELIVERY_WEBHOOK_URL: must start with http:\/\/ or https:\/\//);
   expect(() => parseConfig({ DELIVERY_RETRY_DELAY_SECONDS: '0' })).toThrow(/DELIVERY_RETRY_DELAY_SECONDS/);
