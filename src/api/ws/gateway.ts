@@ -11,7 +11,10 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { SHREDDED } from '../../commands/stream-processor.js';
 import { DomainError } from '../../domain/errors.js';
+import { groupOfKeyScope } from '../../infra/crypto/event-sealing.js';
+import { KEYS_CHANGED_CHANNEL } from '../../infra/crypto/group-encryption-manager.js';
 import { BROADCAST_CHANNEL, decodeBroadcasts, forRecipient, sameForEveryone } from '../../projections/broadcasts.js';
 import type { AuthUser } from '../auth/tokens.js';
 import type { ApiDeps } from '../deps.js';
@@ -83,6 +86,23 @@ export async function chatGateway(app: FastifyInstance, deps: ApiDeps): Promise<
     void delivery.then(() => deliveries.delete(delivery));
   });
   app.addHook('onClose', async () => unsubscribe());
+
+  // `mirror-chat keys shred` ran beside this server: the group's sockets are told, as a removed member is, and leave it.
+  const unsubscribeKeys = await deps.bus.subscribe(KEYS_CHANGED_CHANNEL, (scope) => {
+    const groupId = groupOfKeyScope(scope);
+    if (groupId === null) return;
+    deps.read.crypto.isShredded(scope).then(
+      (shredded) => {
+        if (!shredded) return;
+        for (const client of [...rooms.membersOf(groupId)]) {
+          rooms.leave(client, groupId);
+          client.send(errorFrame(new DomainError('NOT_FOUND', SHREDDED), undefined, groupId));
+        }
+      },
+      (err: unknown) => deps.logger.warn({ err, groupId }, 'could not tell whether a group was shredded'),
+    );
+  });
+  app.addHook('onClose', async () => unsubscribeKeys());
 
   // Shutdown: fastify already answers new requests and upgrades 503. Frames received before now are finished (their
   // commands waited for the projector, so their answers and broadcasts are out), and then the sockets close.

@@ -25,6 +25,8 @@ export function keyScopeOfStream(streamId: string): string {
 }
 
 export const groupKeyScope = (groupId: string) => `group:${groupId}`;
+/** The group a key scope belongs to, or null for a scope of another kind. */
+export const groupOfKeyScope = (scope: string): string | null => (scope.startsWith('group:') ? scope.slice('group:'.length) : null);
 
 const eventContext = (streamId: string, eventId: string) => `event|${streamId}|${eventId}`;
 
