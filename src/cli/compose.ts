@@ -19,6 +19,7 @@ import { createMemoryRateLimiter } from '../infra/rate-limits/memory/index.js';
 import type { RateLimiter } from '../infra/rate-limits/port.js';
 import { openRedisRateLimiter } from '../infra/rate-limits/redis/index.js';
 import { startProjector, type Projector } from '../projections/projector.js';
+import { getUser } from '../projections/queries/users.js';
 import { createProjectionWaiter } from '../projections/waiter.js';
 import type { Config } from './config.js';
 import { timeOrderedId } from '../infra/time-ordered-id.js';
@@ -119,6 +120,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       ttlSeconds: config.JWT_TTL_SECONDS,
+      usernameOf: async (id) => (await getUser({ db: readDb }, id))?.username ?? null,
     });
     const app = await buildApp({
       commands,

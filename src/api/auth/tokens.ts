@@ -1,6 +1,7 @@
 /**
  * JWTs with the guide's payload ({ id, username, email, sessionId, iat, exp }). The algorithm is pinned to HS256 on
  * both sides, and `exp`, issuer and audience are required, so `alg: none`, algorithm confusion and foreign tokens fail.
+ * A token must also name an account as it is (its id and username), and not be issued later than now.
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
@@ -33,7 +34,13 @@ export interface TokenOptions {
   issuer: string;
   audience: string;
   ttlSeconds: number;
+  /** The username of the account with this id, or null when there is none. */
+  usernameOf(id: number): Promise<string | null>;
 }
+
+/** How far ahead of this server's clock another's may run: a token issued later than that was issued by no server. */
+const CLOCK_SKEW_SECONDS = 60;
+const INVALID = 'Invalid or expired token';
 
 /**
  * Tokens verified lately, until they expire. A client sends the same token with every request, and checking its
@@ -67,6 +74,7 @@ export function createTokenService(options: TokenOptions) {
         if (known.exp > secondsNow()) return known;
         verified.delete(token);
       }
+      let user: AuthUser;
       try {
         const { payload } = await jwtVerify(token, options.secret, {
           algorithms: [ALGORITHM],
@@ -74,13 +82,16 @@ export function createTokenService(options: TokenOptions) {
           audience: options.audience,
           requiredClaims: ['exp', 'iat'],
         });
-        const { id, username, email, sessionId, exp } = payloadSchema.parse(payload);
-        const user = Object.freeze({ id, username, email, sessionId, exp });
-        verified.set(token, user);
-        return user;
+        const { id, username, email, sessionId, iat, exp } = payloadSchema.parse(payload);
+        if (iat > secondsNow() + CLOCK_SKEW_SECONDS) throw new Error('issued in the future');
+        user = Object.freeze({ id, username, email, sessionId, exp });
       } catch {
-        throw new DomainError('UNAUTHORIZED', 'Invalid or expired token');
+        throw new DomainError('UNAUTHORIZED', INVALID);
       }
+      // Ids are handed out again when the databases are reset under the same secret: a token names its account whole.
+      if ((await options.usernameOf(user.id)) !== user.username) throw new DomainError('UNAUTHORIZED', INVALID);
+      verified.set(token, user);
+      return user;
     },
   };
 }

@@ -4,17 +4,18 @@ import { describe, expect, it, vi } from 'vitest';
 import { createTokenService } from '../../../src/api/auth/tokens.js';
 
 const secret = randomBytes(32);
-const tokens = createTokenService({ secret, issuer: 'mirror-chat', audience: 'mirror-chat', ttlSeconds: 3600 });
 const user = { id: 7, username: 'alice', email: 'alice@example.test' };
+const accounts = new Map([[user.id, user.username]]);
+const tokens = createTokenService({ secret, issuer: 'mirror-chat', audience: 'mirror-chat', ttlSeconds: 3600, usernameOf: async (id) => accounts.get(id) ?? null });
 const claims = { ...user, sessionId: 's-1' };
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-function signed(overrides: { alg?: string; iss?: string; aud?: string; exp?: number | null; key?: Uint8Array } = {}) {
-  let jwt = new SignJWT(claims)
+function signed(overrides: { alg?: string; iss?: string; aud?: string; iat?: number; exp?: number | null; key?: Uint8Array; account?: object } = {}) {
+  let jwt = new SignJWT({ ...claims, ...overrides.account })
     .setProtectedHeader({ alg: overrides.alg ?? 'HS256' })
     .setIssuer(overrides.iss ?? 'mirror-chat')
     .setAudience(overrides.aud ?? 'mirror-chat')
-    .setIssuedAt();
+    .setIssuedAt(overrides.iat);
   if (overrides.exp !== null) jwt = jwt.setExpirationTime(overrides.exp ?? nowSeconds() + 600);
   return jwt.sign(overrides.key ?? secret);
 }
@@ -57,4 +58,12 @@ describe('tokens', () => {
     await rejected(`${header}.${forged}.${signature}`);
   });
   it('rejects garbage', () => rejected('not.a.token'));
+  it('rejects a token of an account there is none of, or under another name than its own', async () => {
+    await rejected(await signed({ account: { id: 8 } }));
+    await rejected(await signed({ account: { username: 'mallory' } }));
+  });
+  it('rejects a token issued later than a minute from now, and takes one issued within it', async () => {
+    await rejected(await signed({ iat: nowSeconds() + 3600 }));
+    await expect(tokens.verify(await signed({ iat: nowSeconds() + 30 }))).resolves.toMatchObject({ id: 7 });
+  });
 });
