@@ -24,9 +24,14 @@ export function keyScopeOfStream(streamId: string): string {
   return groupId ? groupKeyScope(groupId) : `stream:${streamId}`;
 }
 
-export const groupKeyScope = (groupId: string) => `group:${groupId}`;
+const GROUP_SCOPE_PREFIX = 'group:';
+
+export const groupKeyScope = (groupId: string) => `${GROUP_SCOPE_PREFIX}${groupId}`;
+
 /** The group a key scope belongs to, or null for a scope of another kind. */
-export const groupOfKeyScope = (scope: string): string | null => (scope.startsWith('group:') ? scope.slice('group:'.length) : null);
+export function groupOfKeyScope(scope: string): string | null {
+  return scope.startsWith(GROUP_SCOPE_PREFIX) ? scope.slice(GROUP_SCOPE_PREFIX.length) : null;
+}
 
 const eventContext = (streamId: string, eventId: string) => `event|${streamId}|${eventId}`;
 
